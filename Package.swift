@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// uiserve: serves verified extension UI bundles and fronts the extension API route.
+/// Dependency direction: UIServe -> Gateway -> BundleIndex -> C shims (see README's module map).
+let package = Package(
+    name: "uiserve",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "uiserve", targets: ["UIServe"]),
+        .library(name: "BundleIndex", targets: ["BundleIndex"]),
+        .library(name: "Gateway", targets: ["Gateway"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CMagic", providers: [.apt(["libmagic-dev"])]),
+        .target(
+            name: "BundleIndex",
+            dependencies: ["CArchive", "COpenSSL", "CCurl", "CMagic"]
+        ),
+        .target(
+            name: "Gateway",
+            dependencies: ["BundleIndex"]
+        ),
+        .executableTarget(
+            name: "UIServe",
+            dependencies: [
+                "BundleIndex",
+                "Gateway",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "TestSupport", dependencies: ["BundleIndex"], path: "Tests/TestSupport"),
+        .testTarget(name: "BundleIndexTests", dependencies: ["BundleIndex", "TestSupport"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway"]),
+        .testTarget(name: "UIServeTests", dependencies: ["UIServe", "BundleIndex", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

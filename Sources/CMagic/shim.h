@@ -1,0 +1,4 @@
+#ifndef UISERVE_CMAGIC_SHIM_H
+#define UISERVE_CMAGIC_SHIM_H
+#include <magic.h>
+#endif

@@ -1,0 +1,41 @@
+import ArgumentParser
+import BundleIndex
+import Foundation
+
+/// The `uiserve` executable: the server and the publisher/operator tools, as subcommands.
+///
+/// Exit codes: 0 success; 1 a verification found the input invalid; 2 a usage or IO error (or any
+/// other failure), always with one line on stderr naming the file and the problem.
+@main
+struct UIServe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "uiserve",
+        abstract: "Serve signed extension UI bundles and front the extension API route.",
+        subcommands: [BundleCommand.self]
+    )
+
+    static func main() {
+        Foundation.exit(run(arguments: Array(CommandLine.arguments.dropFirst())))
+    }
+
+    /// Parses and runs one command line; returns the process exit code (testable without exiting).
+    static func run(arguments: [String]) -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            return 0
+        } catch let exit as ExitCode {
+            return exit.rawValue
+        } catch let error as BundleIndexError {
+            Terminal.error("uiserve: \(error.message)")
+            return 2
+        } catch {
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                return 0
+            }
+            Terminal.error("uiserve: \(message(for: error)) (see 'uiserve --help')")
+            return 2
+        }
+    }
+}
