@@ -13,6 +13,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
     ],
     targets: [
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
@@ -21,7 +26,12 @@ let package = Package(
         .systemLibrary(name: "CMagic", providers: [.apt(["libmagic-dev"])]),
         .target(
             name: "BundleIndex",
-            dependencies: ["CArchive", "COpenSSL", "CCurl", "CMagic"]
+            dependencies: [
+                "CArchive", "COpenSSL", "CCurl", "CMagic",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+            ]
         ),
         .target(
             name: "Gateway",
@@ -33,12 +43,21 @@ let package = Package(
                 "BundleIndex",
                 "Gateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "TestSupport", dependencies: ["BundleIndex"], path: "Tests/TestSupport"),
         .testTarget(name: "BundleIndexTests", dependencies: ["BundleIndex", "TestSupport"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway"]),
-        .testTarget(name: "UIServeTests", dependencies: ["UIServe", "BundleIndex", "TestSupport"]),
+        .testTarget(
+            name: "UIServeTests",
+            dependencies: [
+                "UIServe", "BundleIndex", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

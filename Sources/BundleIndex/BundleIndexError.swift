@@ -12,6 +12,16 @@ public struct BundleIndexError: Error, CustomStringConvertible, Sendable {
             case invalidKey = "invalid_key"
             case invalidEnvelope = "invalid_envelope"
             case io = "io_error"
+            case notFound = "not_found"
+            case forbidden = "forbidden"
+            case unavailable = "unavailable"
+            case tooLarge = "too_large"
+            case hashMismatch = "hash_mismatch"
+            case signatureInvalid = "signature_invalid"
+            case refusedEntry = "refused_entry"
+            case alreadyExists = "already_exists"
+            case registry = "registry_error"
+            case configuration = "configuration_error"
         }
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
@@ -32,6 +42,26 @@ public struct BundleIndexError: Error, CustomStringConvertible, Sendable {
         public static let invalidEnvelope = Code(.invalidEnvelope)
         /// A file could not be read or written.
         public static let io = Code(.io)
+        /// A store object, registry row or bundle does not exist.
+        public static let notFound = Code(.notFound)
+        /// The store refused our credentials (HTTP 403); retrying will not help.
+        public static let forbidden = Code(.forbidden)
+        /// The store or registry could not be reached, or answered with a server error.
+        public static let unavailable = Code(.unavailable)
+        /// An object, file or archive exceeded a configured size limit.
+        public static let tooLarge = Code(.tooLarge)
+        /// Downloaded bytes do not hash to the content hash they were fetched for.
+        public static let hashMismatch = Code(.hashMismatch)
+        /// A bundle's signature envelope is missing or not acceptable under the signature policy.
+        public static let signatureInvalid = Code(.signatureInvalid)
+        /// An archive entry broke an extraction rule; the bundle is refused as a whole.
+        public static let refusedEntry = Code(.refusedEntry)
+        /// A store key exists already; content-addressed objects are never overwritten.
+        public static let alreadyExists = Code(.alreadyExists)
+        /// A registry query or migration failed.
+        public static let registry = Code(.registry)
+        /// A setting is malformed or inconsistent.
+        public static let configuration = Code(.configuration)
 
         public var description: String { kind.rawValue }
     }

@@ -7,26 +7,33 @@ import Foundation
 /// Exit codes: 0 success; 1 a verification found the input invalid; 2 a usage or IO error (or any
 /// other failure), always with one line on stderr naming the file and the problem.
 @main
-struct UIServe: ParsableCommand {
+struct UIServe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uiserve",
         abstract: "Serve signed extension UI bundles and front the extension API route.",
-        subcommands: [BundleCommand.self]
+        subcommands: [ServeCommand.self, BundleCommand.self, RegistryCommand.self]
     )
 
-    static func main() {
-        Foundation.exit(run(arguments: Array(CommandLine.arguments.dropFirst())))
+    static func main() async {
+        Foundation.exit(await run(arguments: Array(CommandLine.arguments.dropFirst())))
     }
 
     /// Parses and runs one command line; returns the process exit code (testable without exiting).
-    static func run(arguments: [String]) -> Int32 {
+    static func run(arguments: [String]) async -> Int32 {
         do {
             var command = try parseAsRoot(arguments)
-            try command.run()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
             return 0
         } catch let exit as ExitCode {
             return exit.rawValue
         } catch let error as BundleIndexError {
+            Terminal.error("uiserve: \(error.message)")
+            return 2
+        } catch let error as UIServeError {
             Terminal.error("uiserve: \(error.message)")
             return 2
         } catch {

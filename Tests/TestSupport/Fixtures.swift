@@ -34,4 +34,12 @@ public enum Fixtures {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         return try body(dir)
     }
+
+    /// The async form of `withTemporaryDirectory`.
+    public static func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async throws -> T {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("uiserve-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        return try await body(dir)
+    }
 }

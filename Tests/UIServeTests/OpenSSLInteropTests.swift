@@ -12,17 +12,17 @@ import Testing
     static let script = Fixtures.repositoryRoot + "/scripts/sign-with-openssl.sh"
 
     @Test(arguments: ["ed25519", "p256", "rsa3072"])
-    func opensslSignsUIServeVerifies(_ algorithm: String) throws {
-        try Fixtures.withTemporaryDirectory { dir in
+    func opensslSignsUIServeVerifies(_ algorithm: String) async throws {
+        try await Fixtures.withTemporaryDirectory { dir in
             let result = try Shell.run("/bin/sh", [Self.script, Fixtures.demoBundle, Fixtures.path("keys/\(algorithm).pem"), "acme", "hello", "1.0.0"])
             #expect(result.status == 0, "\(result.error)")
             let sig = dir + "/openssl.sig"
             try Data(result.output.utf8).write(to: URL(fileURLWithPath: sig))
-            #expect(UIServe.run(arguments: ["bundle", "verify", "--trust-bundle", Fixtures.path("trust/keys.pem"), "--sig", sig, Fixtures.demoBundle]) == 0)
+            #expect(await UIServe.run(arguments: ["bundle", "verify", "--trust-bundle", Fixtures.path("trust/keys.pem"), "--sig", sig, Fixtures.demoBundle]) == 0)
             // The same recipe naming another version is refused: the statement is bound.
             let wrong = try Shell.run("/bin/sh", [Self.script, Fixtures.demoBundle, Fixtures.path("keys/\(algorithm).pem"), "acme", "hello", "2.0.0"])
             try Data(wrong.output.utf8).write(to: URL(fileURLWithPath: sig))
-            #expect(UIServe.run(arguments: ["bundle", "verify", "--trust-bundle", Fixtures.path("trust/keys.pem"), "--sig", sig, Fixtures.demoBundle]) == 1)
+            #expect(await UIServe.run(arguments: ["bundle", "verify", "--trust-bundle", Fixtures.path("trust/keys.pem"), "--sig", sig, Fixtures.demoBundle]) == 1)
         }
     }
 
@@ -31,10 +31,10 @@ import Testing
         ("p256", ["-digest", "sha256"]),
         ("rsa3072", ["-digest", "sha256", "-pkeyopt", "rsa_padding_mode:pss", "-pkeyopt", "rsa_pss_saltlen:digest"]),
     ])
-    func uiserveSignsOpenSSLVerifies(_ algorithm: String, _ options: [String]) throws {
-        try Fixtures.withTemporaryDirectory { dir in
+    func uiserveSignsOpenSSLVerifies(_ algorithm: String, _ options: [String]) async throws {
+        try await Fixtures.withTemporaryDirectory { dir in
             let sig = dir + "/bundle.sig"
-            #expect(UIServe.run(arguments: ["bundle", "sign", "--key", Fixtures.path("keys/\(algorithm).pem"), Fixtures.demoBundle, "-o", sig]) == 0)
+            #expect(await UIServe.run(arguments: ["bundle", "sign", "--key", Fixtures.path("keys/\(algorithm).pem"), Fixtures.demoBundle, "-o", sig]) == 0)
             let envelope = try DSSEEnvelope.parse(Data(contentsOf: URL(fileURLWithPath: sig)), source: sig)
             let pae = DSSEEnvelope.pae(payloadType: envelope.payloadType, payload: try envelope.payloadBytes())
             try Data(pae).write(to: URL(fileURLWithPath: dir + "/pae.bin"))
@@ -53,7 +53,7 @@ import Testing
         }
     }
 
-    @Test func readmeRecipeIsTheTestedScript() throws {
+    @Test func readmeRecipeIsTheTestedScript() async throws {
         let readme = try String(contentsOfFile: Fixtures.repositoryRoot + "/README.md", encoding: .utf8)
         let script = try String(contentsOfFile: Self.script, encoding: .utf8)
         #expect(readme.contains("```sh\n" + script + "```"))

@@ -4,7 +4,7 @@
 /// cannot hide behind a lossy conversion. Rules: relative, at most `maxBytes` bytes and `maxDepth`
 /// segments, valid UTF-8, no control characters, no backslash, no empty, `.` or `..` segment.
 /// A single trailing `/` (how tar names directories) is allowed.
-public struct EntryPathPolicy: Sendable {
+public struct EntryPathPolicy: Sendable, Equatable {
     /// Why a path was refused; `rawValue` is the rule's name as printed in errors.
     public enum Violation: String, Sendable, Equatable {
         case empty = "empty path"

@@ -1,11 +1,11 @@
 import ArgumentParser
 
 /// `uiserve bundle …`: the publisher's tools for making and checking signed bundles.
-struct BundleCommand: ParsableCommand {
+struct BundleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bundle",
         abstract: "Pack, sign, verify and inspect extension bundles.",
-        subcommands: [BundlePackCommand.self, BundleSignCommand.self, BundleVerifyCommand.self, BundleInspectCommand.self]
+        subcommands: [BundlePackCommand.self, BundleSignCommand.self, BundleVerifyCommand.self, BundleInspectCommand.self, BundlePublishCommand.self]
     )
 
     /// The detached signature path beside an archive: `x/bundle.tar.zst` → `x/bundle.sig`.

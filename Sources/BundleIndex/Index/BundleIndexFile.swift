@@ -1,0 +1,58 @@
+import Foundation
+
+/// The persisted index of one extracted bundle (`<cache>/<hex>/index.json`): every file under the
+/// extracted prefix with its size, SHA-256 and media type, plus the manifest. Written before the
+/// tree is renamed into place, so a tree without it is an interrupted extraction.
+public struct BundleIndexFile: Codable, Sendable, Equatable {
+    /// One extracted file.
+    public struct File: Codable, Sendable, Equatable {
+        public var size: Int64
+        /// Lowercase hex SHA-256 of the file's bytes.
+        public var sha256: String
+        public var mediaType: String
+
+        public init(size: Int64, sha256: String, mediaType: String) {
+            self.size = size
+            self.sha256 = sha256
+            self.mediaType = mediaType
+        }
+    }
+
+    /// Bumped when the layout changes; older indexes are re-extracted.
+    public static let currentFormat = 1
+    public static let fileName = "index.json"
+
+    public var format: Int
+    public var contentHash: ContentHash
+    public var manifest: ExtensionManifest
+    /// The key signer that made the accepted signature, when one was checked.
+    public var signerKeyID: String?
+    /// Path relative to the extracted prefix (`index.html`, `assets/app.js`) → file.
+    public var files: [String: File]
+
+    public init(contentHash: ContentHash, manifest: ExtensionManifest, signerKeyID: String?, files: [String: File]) {
+        self.format = Self.currentFormat
+        self.contentHash = contentHash
+        self.manifest = manifest
+        self.signerKeyID = signerKeyID
+        self.files = files
+    }
+
+    /// Reads the index of the tree at `directory`; nil when absent, unreadable or of another format.
+    public static func load(directory: String) -> BundleIndexFile? {
+        guard let data = FileManager.default.contents(atPath: directory + "/" + fileName),
+            let index = try? JSONDecoder().decode(BundleIndexFile.self, from: data), index.format == currentFormat
+        else { return nil }
+        return index
+    }
+
+    /// Writes the index into `directory`.
+    public func write(directory: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(self)
+        guard FileManager.default.createFile(atPath: directory + "/" + Self.fileName, contents: data, attributes: [.posixPermissions: 0o444]) else {
+            throw BundleIndexError(.io, "\(directory)/\(Self.fileName): cannot write")
+        }
+    }
+}

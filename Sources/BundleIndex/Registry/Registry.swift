@@ -1,0 +1,61 @@
+/// The lookups the serving path needs from the registry (which bundles exist, for which extension).
+///
+/// Owned by BundleIndex so the cache and the routes can run against a fake in unit tests, and
+/// against real SQLite and PostgreSQL in integration tests. Lookups return nil for "no such row".
+public protocol Registry: Sendable {
+    /// An extension by registry id or `publisher.name` (case-insensitive).
+    func extensionRecord(matching id: String) async throws -> ExtensionRecord?
+
+    /// The bundle with `hash` if it is a published bundle of the extension `extensionID` (a registry id).
+    func bundleRecord(extensionID: String, hash: ContentHash) async throws -> BundleRecord?
+
+    /// Whether the registry answers (for readiness checks).
+    func probe() async throws
+}
+
+/// One row of `extension_registry`.
+public struct ExtensionRecord: Sendable, Equatable, Codable {
+    public var id: String
+    public var publisher: String
+    public var name: String
+
+    public init(id: String, publisher: String, name: String) {
+        self.id = id
+        self.publisher = publisher
+        self.name = name
+    }
+
+    /// `publisher.name`.
+    public var qualifiedName: String { "\(publisher).\(name)" }
+}
+
+/// A published bundle: its `extension_bundle` row joined with its version and extension.
+public struct BundleRecord: Sendable, Equatable {
+    public var bundleID: String
+    public var extensionRecord: ExtensionRecord
+    public var versionID: String
+    public var version: String
+    public var contentHash: ContentHash
+    /// The DSSE envelope JSON when the registry stores it (it then wins over the sidecar object).
+    public var signature: String?
+    /// An explicit store key (wins over the key template).
+    public var storageKey: String?
+    public var sizeBytes: Int64?
+
+    public init(bundleID: String, extensionRecord: ExtensionRecord, versionID: String, version: String, contentHash: ContentHash,
+                signature: String?, storageKey: String?, sizeBytes: Int64?) {
+        self.bundleID = bundleID
+        self.extensionRecord = extensionRecord
+        self.versionID = versionID
+        self.version = version
+        self.contentHash = contentHash
+        self.signature = signature
+        self.storageKey = storageKey
+        self.sizeBytes = sizeBytes
+    }
+
+    /// The identity the signed statement must name.
+    public var identity: BundleIdentity {
+        BundleIdentity(publisher: extensionRecord.publisher, name: extensionRecord.name, version: version)
+    }
+}

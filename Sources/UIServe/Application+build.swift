@@ -1,0 +1,58 @@
+import BundleIndex
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+
+/// Builds the HTTP application: `/ext-ui/` (raw-path routing, see `UIAssetResponder`), the ops
+/// endpoints and the demo host page.
+enum UIServeApplication {
+    typealias Context = BasicRequestContext
+
+    static func build(configuration: Configuration, registry: any Registry, cache: BundleCache, logger: Logger) throws -> some ApplicationProtocol {
+        let assets = UIAssetResponder(
+            resolver: BundleResolver(registry: registry, cache: cache),
+            headers: try UIHeaderPolicy(contentSecurityPolicy: configuration.contentSecurityPolicy, frameAncestors: configuration.frameAncestors))
+        let router = Router(context: Context.self)
+        router.get("/healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+        if let hash = configuration.demoContentHash {
+            let page = DemoHostPage.html(extensionID: configuration.demoExtension, hash: hash)
+            router.get("/") { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"],
+                         body: .init(byteBuffer: ByteBuffer(string: page)))
+            }
+        }
+        let routes = router.buildResponder()
+        let responder = CallbackResponder<Context> { request, context in
+            let requestID = RequestIdentifier.from(request.headers[.requestID])
+            let path = request.uri.path
+            if path.hasPrefix("/ext-ui/") || path == "/ext-ui" {
+                return try await assets.respond(to: request, context: context, requestID: requestID)
+            }
+            do {
+                var response = try await routes.respond(to: request, context: context)
+                response.headers[.requestID] = requestID
+                return response
+            } catch let error as HTTPError where error.status == .notFound {
+                return ErrorResponse.make(.notFound, code: "not_found", requestID: requestID)
+            }
+        }
+        return Application(
+            responder: responder,
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "uiserve"),
+            logger: logger)
+    }
+}
+
+/// The request id: the client's `x-request-id` when it is a sane token, else a new one.
+enum RequestIdentifier {
+    static func from(_ header: String?) -> String {
+        if let header, (1...128).contains(header.utf8.count),
+            header.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.:".unicodeScalars.contains($0) }) {
+            return header
+        }
+        return UUID().uuidString.lowercased()
+    }
+}

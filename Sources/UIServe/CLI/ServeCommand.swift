@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import BundleIndex
+import Hummingbird
+import Logging
+
+/// `uiserve serve`: the HTTP server, configured from the environment (see the README's table).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve /ext-ui/ (and the ops endpoints) on UISERVE_HOST:UISERVE_PORT.")
+
+    @Option(help: "Listen address (overrides UISERVE_HOST).")
+    var host: String?
+
+    @Option(help: "Listen port (overrides UISERVE_PORT).")
+    var port: Int?
+
+    func run() async throws {
+        var config = try Configuration()
+        if let host { config.host = host }
+        if let port { config.port = port }
+        var logger = Logger(label: "uiserve")
+        logger.logLevel = .info
+        let registry = try await SQLRegistry.open(url: config.registryURL)
+        try await registry.migrate()
+        let cache = try BundleCache(configuration: config.cacheConfiguration, store: config.makeStore(), trust: config.loadTrust(), logger: logger)
+        let app = try UIServeApplication.build(configuration: config, registry: registry, cache: cache, logger: logger)
+        let base = "http://\(config.host):\(config.port)"
+        print("uiserve listening on \(base) (store: \(config.storeBase), registry: \(config.registryURL), cache: \(config.cacheRoot), signatures: \(config.signaturePolicy.rawValue))")
+        if let hash = config.demoContentHash {
+            print("demo extension UI: \(base)/ext-ui/\(config.demoExtension)/\(hash)/")
+            print("demo host page:    \(base)/")
+        }
+        // Flush now: stdout to a file or pipe is block-buffered, and these lines matter at start-up.
+        fflush(nil)
+        try await app.runService()
+        try await registry.shutdown()
+    }
+}

@@ -1,0 +1,97 @@
+import BundleIndex
+import Foundation
+
+/// Everything `uiserve` reads from its environment, with documented defaults, turned into the
+/// modules' configurations. Names match the host application's where it has one. Relative paths
+/// are relative to the working directory.
+struct Configuration: Sendable {
+    /// `UISERVE_HOST` (default 127.0.0.1) and `UISERVE_PORT` (default 8080).
+    var host: String
+    var port: Int
+    /// `BUNDLE_STORE_BASE`: `/abs/path`, `file:///abs/path` or a relative path (default `.uiserve/store`).
+    var storeBase: String
+    /// `BUNDLE_KEY_TEMPLATE` (default `sha256/{hex}/bundle.tar.zst`).
+    var keyTemplate: BundleKeyTemplate
+    /// `REGISTRY_URL` (default `sqlite://.uiserve/registry.sqlite`).
+    var registryURL: String
+    /// `SIGNING_TRUST_BUNDLE`: PEM of trusted keys and roots (no default).
+    var trustBundlePath: String?
+    /// `SIGNING_POLICY`: required (default with a trust bundle), optional, off.
+    var signaturePolicy: SignaturePolicy
+    /// `EXT_CACHE_ROOT` (default `.uiserve/cache`).
+    var cacheRoot: String
+    /// `EXT_BUNDLE_MAX_BYTES` (default 200 MiB).
+    var maxBundleBytes: Int64
+    /// `EXT_BUNDLE_MAX_ENTRIES` (10,000), `EXT_STATIC_MAX_FILE_BYTES` (32 MiB), `EXT_BUNDLE_MAX_EXPANDED_BYTES` (256 MiB).
+    var limits: ExtractionPolicy.Limits
+    /// `EXT_UI_CONTENT_SECURITY_POLICY`, `EXT_UI_FRAME_ANCESTORS`.
+    var contentSecurityPolicy: String?
+    var frameAncestors: String?
+    /// `UISERVE_DEMO_EXTENSION` (default `acme.hello`) and `UISERVE_DEMO_CONTENT_HASH` (no default):
+    /// when the hash is set, `/` serves a demo host page embedding that bundle.
+    var demoExtension: String
+    var demoContentHash: ContentHash?
+
+    /// Every variable this type reads, for the documentation and the completeness test.
+    static let variables = [
+        "UISERVE_HOST", "UISERVE_PORT", "BUNDLE_STORE_BASE", "BUNDLE_KEY_TEMPLATE", "REGISTRY_URL", "SIGNING_TRUST_BUNDLE",
+        "SIGNING_POLICY", "EXT_CACHE_ROOT", "EXT_BUNDLE_MAX_BYTES", "EXT_BUNDLE_MAX_ENTRIES", "EXT_STATIC_MAX_FILE_BYTES",
+        "EXT_BUNDLE_MAX_EXPANDED_BYTES", "EXT_UI_CONTENT_SECURITY_POLICY", "EXT_UI_FRAME_ANCESTORS", "UISERVE_DEMO_EXTENSION",
+        "UISERVE_DEMO_CONTENT_HASH",
+    ]
+
+    init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        func integer(_ name: String, _ fallback: Int64) throws -> Int64 {
+            guard let text = value(name) else { return fallback }
+            guard let number = Int64(text), number > 0 else { throw UIServeError.configuration("\(name)='\(text)' must be a positive integer") }
+            return number
+        }
+        host = value("UISERVE_HOST") ?? "127.0.0.1"
+        port = Int(try integer("UISERVE_PORT", 8080))
+        storeBase = value("BUNDLE_STORE_BASE") ?? ".uiserve/store"
+        keyTemplate = try BundleKeyTemplate(value("BUNDLE_KEY_TEMPLATE") ?? BundleKeyTemplate.defaultTemplate)
+        registryURL = value("REGISTRY_URL") ?? "sqlite://.uiserve/registry.sqlite"
+        trustBundlePath = value("SIGNING_TRUST_BUNDLE")
+        if let text = value("SIGNING_POLICY") {
+            guard let policy = SignaturePolicy(parsing: text) else {
+                throw UIServeError.configuration("SIGNING_POLICY='\(text)' must be required, optional or off")
+            }
+            signaturePolicy = policy
+        } else {
+            signaturePolicy = .required
+        }
+        if signaturePolicy != .off && trustBundlePath == nil {
+            throw UIServeError.configuration("SIGNING_TRUST_BUNDLE is not set: set it to a PEM trust bundle (or SIGNING_POLICY=off to serve unsigned bundles)")
+        }
+        cacheRoot = value("EXT_CACHE_ROOT") ?? ".uiserve/cache"
+        maxBundleBytes = try integer("EXT_BUNDLE_MAX_BYTES", 200 << 20)
+        limits = ExtractionPolicy.Limits(
+            maxEntries: Int(try integer("EXT_BUNDLE_MAX_ENTRIES", 10_000)),
+            maxFileBytes: try integer("EXT_STATIC_MAX_FILE_BYTES", 32 << 20),
+            maxExpandedBytes: try integer("EXT_BUNDLE_MAX_EXPANDED_BYTES", 256 << 20))
+        contentSecurityPolicy = value("EXT_UI_CONTENT_SECURITY_POLICY")
+        frameAncestors = value("EXT_UI_FRAME_ANCESTORS")
+        demoExtension = value("UISERVE_DEMO_EXTENSION") ?? "acme.hello"
+        demoContentHash = try value("UISERVE_DEMO_CONTENT_HASH").map(ContentHash.parse)
+    }
+
+    /// The bundle store named by `BUNDLE_STORE_BASE`.
+    func makeStore() throws -> any BundleStore {
+        var base = storeBase
+        if base.hasPrefix("file://") { base = String(base.dropFirst("file://".count)) }
+        if base.hasPrefix("s3://") || base.hasPrefix("http://") || base.hasPrefix("https://") {
+            throw UIServeError.configuration("BUNDLE_STORE_BASE='\(storeBase)': object storage is not available in this build yet; use a folder path")
+        }
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        return FolderBundleStore(root: base)
+    }
+
+    /// The trust bundle, when one is configured.
+    func loadTrust() throws -> TrustBundle? { try trustBundlePath.map(TrustBundle.load) }
+
+    /// The cache configuration.
+    var cacheConfiguration: BundleCache.Configuration {
+        BundleCache.Configuration(root: cacheRoot, maxBundleBytes: maxBundleBytes, limits: limits, keyTemplate: keyTemplate, signaturePolicy: signaturePolicy)
+    }
+}

@@ -1,0 +1,99 @@
+import BundleIndex
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Answers `/ext-ui/` requests: parse the route, resolve the bundle, pick the file, evaluate
+/// preconditions, and respond with the file and the headers of `UIHeaderPolicy`.
+struct UIAssetResponder: Sendable {
+    let resolver: BundleResolver
+    let headers: UIHeaderPolicy
+    let fileIO = FileIO()
+
+    func respond(to request: Request, context: some RequestContext, requestID: String) async throws -> Response {
+        guard request.method == .get || request.method == .head else {
+            return ErrorResponse.make(.methodNotAllowed, code: "method_not_allowed", requestID: requestID, extra: [.allow: "GET, HEAD"])
+        }
+        let route = UIRoutePath.parse(rawPath: request.uri.path, rawQuery: request.uri.query)
+        switch route {
+        case .notFound:
+            return ErrorResponse.make(.notFound, code: "not_found", requestID: requestID)
+        case .invalid:
+            return ErrorResponse.make(.badRequest, code: "bad_request", requestID: requestID)
+        case .redirect(let location):
+            var fields: HTTPFields = [.location: location, .cacheControl: "public, max-age=3600", .requestID: requestID, .contentLength: "0"]
+            fields[.accessControlAllowOrigin] = "*"
+            return Response(status: .permanentRedirect, headers: fields)
+        case .asset(let extensionID, let hash, let path, let isDirectory, let lastRawSegment):
+            let bundle: CachedBundle
+            do {
+                bundle = try await resolver.resolve(extensionID: extensionID, hash: hash)
+            } catch {
+                context.logger.warning("bundle not served", metadata: ["hash": "\(hash)", "extension": "\(extensionID)", "error": "\(error)"])
+                return ErrorResponse.make(for: error, requestID: requestID)
+            }
+            switch AssetLookup(bundle: bundle).find(path: path, isDirectory: isDirectory, navigation: Self.isNavigation(request.headers)) {
+            case .file(let relative, let file):
+                return try await serve(bundle: bundle, relative: relative, file: file, request: request, context: context, requestID: requestID)
+            case .addSlash:
+                return Response(status: .permanentRedirect, headers: [.location: "./" + lastRawSegment + "/", .requestID: requestID, .contentLength: "0",
+                                                                     .cacheControl: "public, max-age=3600"])
+            case .notFound:
+                return ErrorResponse.make(.notFound, code: "not_found", requestID: requestID)
+            }
+        }
+    }
+
+    private func serve(bundle: CachedBundle, relative: String, file: BundleIndexFile.File, request: Request,
+                       context: some RequestContext, requestID: String) async throws -> Response {
+        let tag = EntityTag.forFile(sha256: file.sha256)
+        var fields: HTTPFields = [:]
+        fields[.contentType] = file.mediaType
+        fields[.eTag] = tag.description
+        fields[.cacheControl] = UIHeaderPolicy.immutable
+        fields[.xContentTypeOptions] = "nosniff"
+        fields[.accessControlAllowOrigin] = "*"
+        fields[.crossOriginResourcePolicy] = "cross-origin"
+        fields[.referrerPolicy] = "no-referrer"
+        fields[.permissionsPolicy] = UIHeaderPolicy.permissionsPolicy
+        fields[.acceptRanges] = "bytes"
+        fields[.requestID] = requestID
+        if file.mediaType.hasPrefix("text/html") { fields[.contentSecurityPolicy] = headers.contentSecurityPolicy }
+        if let ifNoneMatch = request.headers[values: .ifNoneMatch].nonEmptyJoined, Self.noneMatchFails(ifNoneMatch, tag) {
+            return Response(status: .notModified, headers: fields)
+        }
+        fields[.contentLength] = String(file.size)
+        if request.method == .head || file.size == 0 { return Response(status: .ok, headers: fields) }
+        let body = try await fileIO.loadFile(path: bundle.filePath(relative), range: 0...Int(file.size - 1), context: context)
+        return Response(status: .ok, headers: fields, body: body)
+    }
+
+    /// If-None-Match fails (answer 304) when it is `*` or lists a tag that weakly matches.
+    static func noneMatchFails(_ value: String, _ tag: EntityTag) -> Bool {
+        switch EntityTag.parseList(value) {
+        case .any: true
+        case .tags(let tags): tags.contains { $0.weakMatches(tag) }
+        case .malformed: false
+        }
+    }
+
+    /// A navigation: `Sec-Fetch-Dest: document|iframe`, or an Accept that prefers text/html.
+    static func isNavigation(_ headers: HTTPFields) -> Bool {
+        if let dest = headers[.secFetchDest]?.lowercased() { return dest == "document" || dest == "iframe" }
+        guard let accept = headers[values: .accept].nonEmptyJoined else { return false }
+        var html = -1.0, best = -1.0
+        for item in accept.split(separator: ",") {
+            let parts = item.split(separator: ";").map { String($0).trimmingOWS().lowercased() }
+            guard let type = parts.first, !type.isEmpty else { continue }
+            var q = 1.0
+            for parameter in parts.dropFirst() where parameter.hasPrefix("q=") { q = Double(parameter.dropFirst(2)) ?? 0 }
+            if type == "text/html" { html = max(html, q) } else { best = max(best, q) }
+        }
+        return html > 0 && html >= best
+    }
+}
+
+extension Array where Element == String {
+    /// The field lines joined as one comma-separated value, or nil when there are none.
+    var nonEmptyJoined: String? { isEmpty ? nil : joined(separator: ", ") }
+}

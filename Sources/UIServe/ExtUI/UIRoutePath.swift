@@ -1,0 +1,77 @@
+import BundleIndex
+
+/// Parses and validates the raw (still percent-encoded) path of an `/ext-ui/` request (pure logic).
+///
+/// `/ext-ui/{extensionId}/{contentHash}/{path…}`: the hash in any accepted form; the path
+/// percent-decoded exactly once, after refusing encoded slashes (`%2F`, `%5C`), then checked by
+/// `EntryPathPolicy` (NUL, control characters, backslash, `.`/`..`, empty segments, invalid UTF-8).
+/// Without the slash after the hash, the answer is a redirect to the same path with one.
+public enum UIRoutePath: Equatable, Sendable {
+    /// A valid asset request. `path` is decoded and relative to the bundle's `ui/` (empty for the
+    /// root); `isDirectory` when it ended with `/`; `lastRawSegment` for relative redirects.
+    case asset(extensionID: String, hash: ContentHash, path: String, isDirectory: Bool, lastRawSegment: String)
+    /// 308 to this relative Location (always `./…`, never `//host` nor a scheme-like `sha256:`).
+    case redirect(location: String)
+    /// 400 with this reason.
+    case invalid(reason: String)
+    /// Not an `/ext-ui/{ext}/{hash}` path at all (404).
+    case notFound
+
+    static let prefix = "/ext-ui/"
+
+    /// Parses `rawPath` (the request target's path, percent-encoded as received) and `rawQuery`.
+    public static func parse(rawPath: String, rawQuery: String? = nil) -> UIRoutePath {
+        guard rawPath.hasPrefix(prefix) else { return .notFound }
+        let rest = rawPath.dropFirst(prefix.count)
+        let parts = rest.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count >= 2, !parts[0].isEmpty else { return .notFound }
+        guard let extBytes = percentDecode(parts[0]), let extensionID = String(validating: extBytes, as: UTF8.self),
+            isExtensionID(extensionID)
+        else { return .invalid(reason: "invalid extension id") }
+        guard let hash = ContentHash(parsing: parts[1]) else { return .invalid(reason: "invalid content hash") }
+        if parts.count == 2 {
+            let query = rawQuery.map { $0.isEmpty ? "" : "?" + $0 } ?? ""
+            return .redirect(location: "./" + parts[1] + "/" + query)
+        }
+        let rawRest = parts[2]
+        if rawRest.isEmpty { return .asset(extensionID: extensionID, hash: hash, path: "", isDirectory: true, lastRawSegment: String(parts[1])) }
+        let lowered = rawRest.lowercased()
+        if lowered.contains("%2f") || lowered.contains("%5c") { return .invalid(reason: "encoded slash in path") }
+        guard let bytes = percentDecode(rawRest) else { return .invalid(reason: "invalid percent-encoding in path") }
+        let isDirectory = bytes.last == UInt8(ascii: "/")
+        switch EntryPathPolicy().check(bytes) {
+        case .refused(let violation): return .invalid(reason: violation.rawValue)
+        case .allowed(let path):
+            let trimmed = rawRest.hasSuffix("/") ? rawRest.dropLast() : rawRest
+            let last = trimmed.split(separator: "/").last.map(String.init) ?? ""
+            return .asset(extensionID: extensionID, hash: hash, path: path, isDirectory: isDirectory, lastRawSegment: last)
+        }
+    }
+
+    /// Decodes `%XX` escapes once; nil for a malformed escape. Other bytes pass through.
+    static func percentDecode(_ text: some StringProtocol) -> [UInt8]? {
+        var out: [UInt8] = []
+        var iterator = text.utf8.makeIterator()
+        while let byte = iterator.next() {
+            guard byte == UInt8(ascii: "%") else { out.append(byte); continue }
+            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            out.append(high << 4 | low)
+        }
+        return out
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+
+    /// Registry ids and `publisher.name`: 1–200 of letters, digits, `.`, `-`, `_`, not `.`/`..`.
+    static func isExtensionID(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 200 && text != "." && text != ".."
+            && text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) }
+    }
+}

@@ -1,0 +1,131 @@
+import BundleIndex
+import Foundation
+import Synchronization
+import TestSupport
+import Testing
+
+/// The cache against a counting store: single-flight, hash checks, signature policy, restarts.
+@Suite struct BundleCacheTests {
+    /// A folder store that counts fetches and can be slowed down, to make concurrent misses overlap.
+    final class CountingStore: BundleStore {
+        let inner: FolderBundleStore
+        let fetches = Mutex(0)
+        init(root: String) { inner = FolderBundleStore(root: root) }
+        var label: String { "counting " + inner.label }
+        func fetch(key: String, to path: String, limit: Int64) async throws -> FetchedObject {
+            fetches.withLock { $0 += 1 }
+            try await Task.sleep(for: .milliseconds(100))
+            return try await inner.fetch(key: key, to: path, limit: limit)
+        }
+        func read(key: String, limit: Int) async throws -> [UInt8]? { try await inner.read(key: key, limit: limit) }
+        func put(key: String, from path: String) async throws { try await inner.put(key: key, from: path) }
+        func probe() async throws { try await inner.probe() }
+    }
+
+    static let demoRecord: BundleRecord = {
+        let hash = try! FileDigest.contentHash(ofFileAt: Fixtures.demoBundle)
+        return BundleRecord(bundleID: "b", extensionRecord: ExtensionRecord(id: "e", publisher: "acme", name: "hello"), versionID: "v",
+                            version: "1.0.0", contentHash: hash, signature: nil, storageKey: nil, sizeBytes: nil)
+    }()
+
+    static func setUp(_ dir: String, archive: String = Fixtures.demoBundle, sig: String? = Fixtures.path("demo/bundle.sig"),
+                      policy: SignaturePolicy = .required) async throws -> (BundleCache, CountingStore) {
+        let store = CountingStore(root: dir + "/store")
+        try FileManager.default.createDirectory(atPath: store.inner.root, withIntermediateDirectories: true)
+        let key = try BundleKeyTemplate().archiveKey(hash: demoRecord.contentHash)
+        try await store.put(key: key, from: archive)
+        if let sig { try await store.put(key: BundleKeyTemplate.signatureKey(besides: key), from: sig) }
+        let trust = try TrustBundle.load(path: Fixtures.path("trust/demo.pem"))
+        let cache = try BundleCache(configuration: .init(root: dir + "/cache", keyTemplate: BundleKeyTemplate(), signaturePolicy: policy), store: store, trust: trust)
+        return (cache, store)
+    }
+
+    @Test func fiftyConcurrentMissesFetchOnce() async throws {
+        try await Fixtures.withTemporaryDirectory { dir in
+            let (cache, store) = try await Self.setUp(dir)
+            let roots = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<50 { group.addTask { try await cache.bundle(for: Self.demoRecord).root } }
+                return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+            }
+            #expect(store.fetches.withLock { $0 } == 1)
+            #expect(roots.count == 1)
+            #expect(cache.cached(Self.demoRecord.contentHash) != nil)
+        }
+    }
+
+    @Test func failuresAreSharedAndNotCached() async throws {
+        try await Fixtures.withTemporaryDirectory { dir in
+            let (cache, store) = try await Self.setUp(dir, archive: Fixtures.path("hostile/hash-mismatch.tar.zst"))
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<10 { group.addTask { (try? await cache.bundle(for: Self.demoRecord)) == nil } }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.allSatisfy { $0 })
+            #expect(store.fetches.withLock { $0 } == 1)
+            #expect(cache.cached(Self.demoRecord.contentHash) == nil)
+            let kept = try FileManager.default.contentsOfDirectory(atPath: dir + "/cache").filter { !$0.hasPrefix(".") }
+            #expect(kept.isEmpty)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache/.downloads").isEmpty)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache/.staging").isEmpty)
+        }
+    }
+
+    @Test func hashMismatchIsNamed() async throws {
+        try await Fixtures.withTemporaryDirectory { dir in
+            let (cache, _) = try await Self.setUp(dir, archive: Fixtures.path("hostile/hash-mismatch.tar.zst"))
+            await #expect(throws: BundleIndexError.self) { try await cache.bundle(for: Self.demoRecord) }
+            do {
+                _ = try await cache.bundle(for: Self.demoRecord)
+            } catch let error as BundleIndexError {
+                #expect(error.code == .hashMismatch)
+            }
+        }
+    }
+
+    @Test func signaturePolicy() async throws {
+        try await Fixtures.withTemporaryDirectory { dir in
+            let (unsigned, _) = try await Self.setUp(dir + "/a", sig: nil)
+            do {
+                _ = try await unsigned.bundle(for: Self.demoRecord)
+                Issue.record("an unsigned bundle was accepted under the required policy")
+            } catch let error as BundleIndexError {
+                #expect(error.code == .signatureInvalid)
+            }
+            let (optional, _) = try await Self.setUp(dir + "/b", sig: nil, policy: .optional)
+            #expect(try await optional.bundle(for: Self.demoRecord).index.signerKeyID == nil)
+            let (badOptional, _) = try await Self.setUp(dir + "/c", sig: Fixtures.path("hostile/sig/untrusted-key.sig"), policy: .optional)
+            await #expect(throws: BundleIndexError.self) { try await badOptional.bundle(for: Self.demoRecord) }
+            let (signed, _) = try await Self.setUp(dir + "/d")
+            #expect(try await signed.bundle(for: Self.demoRecord).index.signerKeyID == (try Fixtures.privateKey("ed25519").keyID))
+        }
+    }
+
+    @Test func registrySignatureWinsOverTheSidecar() async throws {
+        try await Fixtures.withTemporaryDirectory { dir in
+            let (cache, _) = try await Self.setUp(dir, sig: Fixtures.path("hostile/sig/bad-signature.sig"))
+            var record = Self.demoRecord
+            record.signature = String(decoding: try Fixtures.data("demo/bundle.sig"), as: UTF8.self)
+            #expect(try await cache.bundle(for: record).index.files["index.html"] != nil)
+        }
+    }
+
+    @Test func restartReusesTheTreeAndDropsLeftovers() async throws {
+        try await Fixtures.withTemporaryDirectory { dir in
+            let (first, _) = try await Self.setUp(dir)
+            _ = try await first.bundle(for: Self.demoRecord)
+            // Leftovers of a killed process: a half-made staging tree, a download, and a tree without index.
+            try FileManager.default.createDirectory(atPath: dir + "/cache/.staging/x-1/ui", withIntermediateDirectories: true)
+            FileManager.default.createFile(atPath: dir + "/cache/.downloads/y.bundle", contents: Data([1, 2, 3]))
+            let orphan = dir + "/cache/" + String(repeating: "a", count: 64)
+            try FileManager.default.createDirectory(atPath: orphan + "/ui", withIntermediateDirectories: true)
+            let store = CountingStore(root: dir + "/store")
+            let trust = try TrustBundle.load(path: Fixtures.path("trust/demo.pem"))
+            let second = try BundleCache(configuration: .init(root: dir + "/cache", keyTemplate: BundleKeyTemplate(), signaturePolicy: .required), store: store, trust: trust)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache/.staging").isEmpty)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache/.downloads").isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: orphan))
+            _ = try await second.bundle(for: Self.demoRecord)
+            #expect(store.fetches.withLock { $0 } == 0)
+        }
+    }
+}

@@ -1,0 +1,246 @@
+import BundleIndex
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import TestSupport
+import Testing
+
+@testable import UIServe
+
+/// `/ext-ui/` through the real HTTP server on a loopback port, over a real SQLite registry and a
+/// folder store holding the signed demo bundle.
+@Suite struct ExtUIRouteTests {
+    static func withServer(_ extra: [String: String] = [:], setUp: (ServerHarness) async throws -> Void = { _ in },
+                           _ body: @escaping @Sendable (any TestClientProtocol, ServerHarness) async throws -> Void) async throws {
+        let harness = try await ServerHarness.make(extra)
+        do {
+            try await setUp(harness)
+            let app = try UIServeApplication.build(configuration: harness.configuration, registry: harness.registry, cache: harness.makeCache(), logger: Logger(label: "test"))
+            try await app.test(.live) { client in try await body(client, harness) }
+        } catch {
+            await harness.cleanUp()
+            throw error
+        }
+        await harness.cleanUp()
+    }
+
+    static func base(_ harness: ServerHarness, ext: String = "acme.hello") -> String { "/ext-ui/\(ext)/\(harness.demoHash)" }
+
+    @Test func servesTheEntryWithEveryHeader() async throws {
+        try await Self.withServer { client, harness in
+            let response = try await client.execute(uri: Self.base(harness) + "/", method: .get)
+            #expect(response.status == .ok)
+            let h = response.headers
+            #expect(h[.contentType] == "text/html; charset=utf-8")
+            #expect(h[.contentLength] == "446")
+            #expect(h[.cacheControl] == "public, max-age=31536000, immutable")
+            #expect(h[.eTag]?.hasPrefix("\"") == true)
+            #expect(h[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
+            #expect(h[.accessControlAllowOrigin] == "*")
+            #expect(h[HTTPField.Name("Cross-Origin-Resource-Policy")!] == "cross-origin")
+            #expect(h[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
+            #expect(h[HTTPField.Name("Permissions-Policy")!]?.contains("camera=()") == true)
+            #expect(h[.contentSecurityPolicy]?.contains("default-src 'self'") == true)
+            #expect(h[.acceptRanges] == "bytes")
+            #expect(h[HTTPField.Name("x-request-id")!] != nil)
+            #expect(String(buffer: response.body).contains("<title>Hello from acme.hello</title>"))
+        }
+    }
+
+    @Test func everyHashFormAndTheRegistryID() async throws {
+        try await Self.withServer { client, harness in
+            for hashForm in ["sha256:" + harness.demoHash.hex, "sha256%3A" + harness.demoHash.hex, harness.demoHash.hex, harness.demoHash.hex.uppercased()] {
+                let response = try await client.execute(uri: "/ext-ui/acme.hello/\(hashForm)/app.js", method: .get)
+                #expect(response.status == .ok, "\(hashForm)")
+                #expect(response.headers[.contentType] == "text/javascript; charset=utf-8")
+                #expect(response.headers[.contentSecurityPolicy] == nil)
+            }
+            let byID = try await client.execute(uri: "/ext-ui/\(harness.demoExtensionID)/\(harness.demoHash)/style.css", method: .get)
+            #expect(byID.status == .ok)
+            let shouted = try await client.execute(uri: "/ext-ui/ACME.Hello/\(harness.demoHash)/style.css", method: .get)
+            #expect(shouted.status == .ok)
+        }
+    }
+
+    @Test func mediaTypesFromTheIndex() async throws {
+        try await Self.withServer { client, harness in
+            for (path, type) in [("fonts/demo.woff2", "font/woff2"), ("img/logo.png", "image/png"), ("data/items.json", "application/json; charset=utf-8"), ("style.css", "text/css; charset=utf-8")] {
+                let response = try await client.execute(uri: Self.base(harness) + "/" + path, method: .get)
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == type, "\(path)")
+            }
+        }
+    }
+
+    @Test func redirectsWithoutTrailingSlashRelatively() async throws {
+        try await Self.withServer { client, harness in
+            let response = try await client.execute(uri: Self.base(harness) + "?x=1", method: .get)
+            #expect(response.status == .permanentRedirect)
+            #expect(response.headers[.location] == "./\(harness.demoHash)/?x=1")
+            let directory = try await client.execute(uri: Self.base(harness) + "/settings", method: .get)
+            #expect(directory.status == .permanentRedirect)
+            #expect(directory.headers[.location] == "./settings/")
+            let index = try await client.execute(uri: Self.base(harness) + "/settings/", method: .get)
+            #expect(index.status == .ok)
+            #expect(String(buffer: index.body).contains("nested route"))
+        }
+    }
+
+    @Test func navigationFallsBackToTheEntry() async throws {
+        try await Self.withServer { client, harness in
+            let iframe = try await client.execute(uri: Self.base(harness) + "/reports/2024", method: .get, headers: [.secFetchDest: "iframe"])
+            #expect(iframe.status == .ok)
+            #expect(String(buffer: iframe.body).contains("Hello from acme.hello"))
+            let accept = try await client.execute(uri: Self.base(harness) + "/reports", method: .get, headers: [.accept: "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"])
+            #expect(accept.status == .ok)
+            let script = try await client.execute(uri: Self.base(harness) + "/reports", method: .get, headers: [.secFetchDest: "script"])
+            #expect(script.status == .notFound)
+            let withExtension = try await client.execute(uri: Self.base(harness) + "/missing.js", method: .get, headers: [.secFetchDest: "document"])
+            #expect(withExtension.status == .notFound)
+            #expect(withExtension.headers[.cacheControl] == "public, max-age=60")
+            #expect(String(buffer: withExtension.body).contains(#""error":"not_found""#))
+        }
+    }
+
+    @Test(arguments: ["/..%2F..%2Fetc/passwd", "/%2e%2e/x", "/a%5Cb", "/a%00.js", "/a%0a.js", "/./app.js", "//app.js", "/%ff.js", "/%zz", "/a%5cb", "/a/b//c"])
+    func badPathsAre400(_ path: String) async throws {
+        try await Self.withServer { client, harness in
+            let response = try await client.execute(uri: Self.base(harness) + path, method: .get)
+            #expect(response.status == .badRequest, "\(path)")
+            #expect(response.headers[.cacheControl]?.contains("immutable") != true)
+        }
+    }
+
+    @Test func unknownExtensionsAndHashesAre404OrBadRequest() async throws {
+        try await Self.withServer { client, harness in
+            let status1 = try await client.execute(uri: "/ext-ui/acme.other/\(harness.demoHash)/", method: .get).status
+
+            #expect(status1 == .notFound)
+            let status2 = try await client.execute(uri: "/ext-ui/acme.hello/sha256:\(String(repeating: "0", count: 64))/", method: .get).status
+
+            #expect(status2 == .notFound)
+            let status3 = try await client.execute(uri: "/ext-ui/acme.hello/sha512:\(harness.demoHash.hex)/", method: .get).status
+
+            #expect(status3 == .badRequest)
+            let status4 = try await client.execute(uri: "/ext-ui/acme.hello", method: .get).status
+
+            #expect(status4 == .notFound)
+        }
+    }
+
+    @Test func otherMethodsAre405() async throws {
+        try await Self.withServer { client, harness in
+            for method in [HTTPRequest.Method.post, .put, .delete, .patch, .options] {
+                let response = try await client.execute(uri: Self.base(harness) + "/app.js", method: method)
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.headers[.allow] == "GET, HEAD")
+            }
+        }
+    }
+
+    @Test func headHasHeadersButNoBody() async throws {
+        try await Self.withServer { client, harness in
+            let response = try await client.execute(uri: Self.base(harness) + "/app.js", method: .head)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentLength] == "1204")
+            #expect(response.body.readableBytes == 0)
+        }
+    }
+
+    @Test func ifNoneMatchListsAndStar() async throws {
+        try await Self.withServer { client, harness in
+            let first = try await client.execute(uri: Self.base(harness) + "/app.js", method: .get)
+            let tag = try #require(first.headers[.eTag])
+            for value in [tag, "\"nope\", \(tag)", "W/\(tag)", "*"] {
+                let response = try await client.execute(uri: Self.base(harness) + "/app.js", method: .get, headers: [.ifNoneMatch: value])
+                #expect(response.status == .notModified, "\(value)")
+                #expect(response.headers[.eTag] == tag)
+                #expect(response.headers[.cacheControl] == "public, max-age=31536000, immutable")
+                #expect(response.body.readableBytes == 0)
+            }
+            // The list is not compared as one string, and an unmatched tag gets the body.
+            let miss = try await client.execute(uri: Self.base(harness) + "/app.js", method: .get, headers: [.ifNoneMatch: "\"nope\", \"other\""])
+            #expect(miss.status == .ok)
+            let html = try await client.execute(uri: Self.base(harness) + "/", method: .get, headers: [.ifNoneMatch: "*"])
+            #expect(html.status == .notModified)
+            #expect(html.headers[.contentSecurityPolicy] != nil)
+        }
+    }
+
+    @Test func requestIDIsHonouredOrMade() async throws {
+        try await Self.withServer { client, harness in
+            let given = try await client.execute(uri: Self.base(harness) + "/app.js", method: .get, headers: [HTTPField.Name("x-request-id")!: "abc-123"])
+            #expect(given.headers[HTTPField.Name("x-request-id")!] == "abc-123")
+            let made = try await client.execute(uri: Self.base(harness) + "/app.js", method: .get, headers: [HTTPField.Name("x-request-id")!: "bad value\u{7}"])
+            #expect(made.headers[HTTPField.Name("x-request-id")!] != "bad value\u{7}")
+        }
+    }
+
+    @Test func tamperedBytesAre502AndNeverCached() async throws {
+        let hash = try FileDigest.contentHash(ofFileAt: Fixtures.demoBundle)
+        try await Self.withServer(setUp: { harness in
+            // The registry names the demo hash, but the store's object for it holds other bytes.
+            let key = "sha256/\(hash.hex)/bundle.tar.zst"
+            try FileManager.default.removeItem(atPath: harness.store.root + "/" + key)
+            try FileManager.default.copyItem(atPath: Fixtures.path("hostile/hash-mismatch.tar.zst"), toPath: harness.store.root + "/" + key)
+        }) { client, harness in
+            let response = try await client.execute(uri: Self.base(harness) + "/", method: .get)
+            #expect(response.status == .badGateway)
+            #expect(response.headers[.cacheControl] == "no-store")
+            #expect(String(buffer: response.body).contains("bundle_verification_failed"))
+            let cached = try FileManager.default.contentsOfDirectory(atPath: harness.configuration.cacheRoot).filter { !$0.hasPrefix(".") }
+            #expect(cached.isEmpty)
+        }
+    }
+
+    @Test func badSignatureIs502() async throws {
+        try await Self.withServer(setUp: { harness in
+            let key = "sha256/\(harness.demoHash.hex)/bundle.sig"
+            try FileManager.default.removeItem(atPath: harness.store.root + "/" + key)
+            try FileManager.default.copyItem(atPath: Fixtures.path("hostile/sig/other-version.sig"), toPath: harness.store.root + "/" + key)
+        }) { client, harness in
+            let status5 = try await client.execute(uri: Self.base(harness) + "/", method: .get).status
+
+            #expect(status5 == .badGateway)
+        }
+    }
+
+    @Test func missingObjectIs503WithRetryAfter() async throws {
+        try await Self.withServer(setUp: { harness in
+            try FileManager.default.removeItem(atPath: harness.store.root + "/sha256")
+        }) { client, harness in
+            let response = try await client.execute(uri: Self.base(harness) + "/", method: .get)
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.headers[.retryAfter] != nil)
+            #expect(response.headers[.cacheControl] == "no-store")
+        }
+    }
+
+    @Test func servesFromCacheWhenStoreAndRegistryAreGone() async throws {
+        try await Self.withServer { client, harness in
+            let status6 = try await client.execute(uri: Self.base(harness) + "/app.js", method: .get).status
+
+            #expect(status6 == .ok)
+            try FileManager.default.removeItem(atPath: harness.store.root)
+            try await harness.registry.database.raw("DROP TABLE extension_bundle").run()
+            let again = try await client.execute(uri: Self.base(harness) + "/style.css", method: .get)
+            #expect(again.status == .ok)
+        }
+    }
+
+    @Test func healthz() async throws {
+        try await Self.withServer { client, _ in
+            let response = try await client.execute(uri: "/healthz", method: .get)
+            #expect(response.status == .ok)
+            let status7 = try await client.execute(uri: "/nope", method: .get).status
+
+            #expect(status7 == .notFound)
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let secFetchDest = HTTPField.Name("Sec-Fetch-Dest")!
+}
