@@ -8,8 +8,11 @@ struct Configuration: Sendable {
     /// `UISERVE_HOST` (default 127.0.0.1) and `UISERVE_PORT` (default 8080).
     var host: String
     var port: Int
-    /// `BUNDLE_STORE_BASE`: `/abs/path`, `file:///abs/path` or a relative path (default `.uiserve/store`).
+    /// `BUNDLE_STORE_BASE`: `/abs/path`, `file:///abs/path`, a relative path (default `.uiserve/store`),
+    /// `s3://bucket[/prefix]` (with `STORAGE_S3_ENDPOINT`) or `http(s)://host:port/bucket[/prefix]`.
     var storeBase: String
+    /// The object-storage location when `storeBase` names one (`STORAGE_S3_*` variables).
+    var s3: S3Location?
     /// `BUNDLE_KEY_TEMPLATE` (default `sha256/{hex}/bundle.tar.zst`).
     var keyTemplate: BundleKeyTemplate
     /// `REGISTRY_URL` (default `sqlite://.uiserve/registry.sqlite`).
@@ -37,7 +40,8 @@ struct Configuration: Sendable {
         "UISERVE_HOST", "UISERVE_PORT", "BUNDLE_STORE_BASE", "BUNDLE_KEY_TEMPLATE", "REGISTRY_URL", "SIGNING_TRUST_BUNDLE",
         "SIGNING_POLICY", "EXT_CACHE_ROOT", "EXT_BUNDLE_MAX_BYTES", "EXT_BUNDLE_MAX_ENTRIES", "EXT_STATIC_MAX_FILE_BYTES",
         "EXT_BUNDLE_MAX_EXPANDED_BYTES", "EXT_UI_CONTENT_SECURITY_POLICY", "EXT_UI_FRAME_ANCESTORS", "UISERVE_DEMO_EXTENSION",
-        "UISERVE_DEMO_CONTENT_HASH",
+        "UISERVE_DEMO_CONTENT_HASH", "STORAGE_S3_ENDPOINT", "STORAGE_S3_REGION", "STORAGE_S3_ACCESS_KEY", "STORAGE_S3_SECRET_KEY",
+        "STORAGE_S3_FORCE_PATH_STYLE", "STORAGE_S3_CA_FILE",
     ]
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -50,6 +54,7 @@ struct Configuration: Sendable {
         host = value("UISERVE_HOST") ?? "127.0.0.1"
         port = Int(try integer("UISERVE_PORT", 8080))
         storeBase = value("BUNDLE_STORE_BASE") ?? ".uiserve/store"
+        s3 = try S3Location.parse(base: storeBase, environment: environment)
         keyTemplate = try BundleKeyTemplate(value("BUNDLE_KEY_TEMPLATE") ?? BundleKeyTemplate.defaultTemplate)
         registryURL = value("REGISTRY_URL") ?? "sqlite://.uiserve/registry.sqlite"
         trustBundlePath = value("SIGNING_TRUST_BUNDLE")
@@ -78,11 +83,9 @@ struct Configuration: Sendable {
 
     /// The bundle store named by `BUNDLE_STORE_BASE`.
     func makeStore() throws -> any BundleStore {
+        if let s3 { return S3BundleStore(location: s3) }
         var base = storeBase
         if base.hasPrefix("file://") { base = String(base.dropFirst("file://".count)) }
-        if base.hasPrefix("s3://") || base.hasPrefix("http://") || base.hasPrefix("https://") {
-            throw UIServeError.configuration("BUNDLE_STORE_BASE='\(storeBase)': object storage is not available in this build yet; use a folder path")
-        }
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         return FolderBundleStore(root: base)
     }
