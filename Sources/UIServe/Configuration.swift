@@ -15,8 +15,10 @@ struct Configuration: Sendable {
     var s3: S3Location?
     /// `BUNDLE_KEY_TEMPLATE` (default `sha256/{hex}/bundle.tar.zst`).
     var keyTemplate: BundleKeyTemplate
-    /// `REGISTRY_URL` (default `sqlite://.uiserve/registry.sqlite`).
+    /// `REGISTRY_URL` (default `sqlite://.uiserve/registry.sqlite`): `sqlite:///path` or `postgres://user:pass@host:port/db`.
     var registryURL: String
+    /// `EXT_REGISTRY_CACHE_TTL_MS` (default 30000): how long registry answers are remembered.
+    var registryCacheTTL: Duration
     /// `SIGNING_TRUST_BUNDLE`: PEM of trusted keys and roots (no default).
     var trustBundlePath: String?
     /// `SIGNING_POLICY`: required (default with a trust bundle), optional, off.
@@ -41,7 +43,7 @@ struct Configuration: Sendable {
         "SIGNING_POLICY", "EXT_CACHE_ROOT", "EXT_BUNDLE_MAX_BYTES", "EXT_BUNDLE_MAX_ENTRIES", "EXT_STATIC_MAX_FILE_BYTES",
         "EXT_BUNDLE_MAX_EXPANDED_BYTES", "EXT_UI_CONTENT_SECURITY_POLICY", "EXT_UI_FRAME_ANCESTORS", "UISERVE_DEMO_EXTENSION",
         "UISERVE_DEMO_CONTENT_HASH", "STORAGE_S3_ENDPOINT", "STORAGE_S3_REGION", "STORAGE_S3_ACCESS_KEY", "STORAGE_S3_SECRET_KEY",
-        "STORAGE_S3_FORCE_PATH_STYLE", "STORAGE_S3_CA_FILE",
+        "STORAGE_S3_FORCE_PATH_STYLE", "STORAGE_S3_CA_FILE", "EXT_REGISTRY_CACHE_TTL_MS",
     ]
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -57,6 +59,7 @@ struct Configuration: Sendable {
         s3 = try S3Location.parse(base: storeBase, environment: environment)
         keyTemplate = try BundleKeyTemplate(value("BUNDLE_KEY_TEMPLATE") ?? BundleKeyTemplate.defaultTemplate)
         registryURL = value("REGISTRY_URL") ?? "sqlite://.uiserve/registry.sqlite"
+        registryCacheTTL = .milliseconds(try integer("EXT_REGISTRY_CACHE_TTL_MS", 30_000))
         trustBundlePath = value("SIGNING_TRUST_BUNDLE")
         if let text = value("SIGNING_POLICY") {
             guard let policy = SignaturePolicy(parsing: text) else {

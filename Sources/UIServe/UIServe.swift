@@ -11,7 +11,7 @@ struct UIServe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "uiserve",
         abstract: "Serve signed extension UI bundles and front the extension API route.",
-        subcommands: [ServeCommand.self, BundleCommand.self, RegistryCommand.self]
+        subcommands: [ServeCommand.self, BundleCommand.self, RegistryCommand.self, InstallCommand.self]
     )
 
     static func main() async {

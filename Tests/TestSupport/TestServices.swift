@@ -13,6 +13,18 @@ public enum TestServices {
         return (endpoint, access, secret)
     }
 
+    /// The PostgreSQL admin URL, when the test command started it.
+    public static var postgresURL: String? { ProcessInfo.processInfo.environment["UISERVE_TEST_POSTGRES_URL"] }
+
+    /// A new empty PostgreSQL database (created with psql) and its URL.
+    public static func makePostgresDatabase() throws -> String {
+        guard let admin = postgresURL else { throw BundleIndexError(.configuration, "PostgreSQL is not running: run the suite with scripts/test") }
+        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
+        let created = try Shell.run("/usr/bin/psql", [admin, "-q", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])
+        guard created.status == 0 else { throw BundleIndexError(.unavailable, "cannot create database \(name): \(created.error)") }
+        return String(admin.dropLast("postgres".count)) + name
+    }
+
     /// A fresh bucket (created over SigV4 with curl) and the location for it.
     public static func makeBucket(endpoint: String? = nil, pathStyle: Bool = true, secret: String? = nil, prefix: String = "") throws -> S3Location {
         guard let s3 else { throw BundleIndexError(.configuration, "SeaweedFS is not running: run the suite with scripts/test") }

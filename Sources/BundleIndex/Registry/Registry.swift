@@ -3,11 +3,17 @@
 /// Owned by BundleIndex so the cache and the routes can run against a fake in unit tests, and
 /// against real SQLite and PostgreSQL in integration tests. Lookups return nil for "no such row".
 public protocol Registry: Sendable {
-    /// An extension by registry id or `publisher.name` (case-insensitive).
+    /// An extension by registry id, install id, or `publisher.name` (case-insensitive).
     func extensionRecord(matching id: String) async throws -> ExtensionRecord?
 
     /// The bundle with `hash` if it is a published bundle of the extension `extensionID` (a registry id).
     func bundleRecord(extensionID: String, hash: ContentHash) async throws -> BundleRecord?
+
+    /// A version's active bundle: its newest `extension_bundle` row.
+    func activeBundle(versionID: String) async throws -> BundleRecord?
+
+    /// The tenant's install of the extension when it is enabled (`is_enabled` and `status = 'enabled'`).
+    func enabledInstall(tenantID: String, extensionID: String) async throws -> InstallRecord?
 
     /// Whether the registry answers (for readiness checks).
     func probe() async throws
@@ -57,5 +63,31 @@ public struct BundleRecord: Sendable, Equatable {
     /// The identity the signed statement must name.
     public var identity: BundleIdentity {
         BundleIdentity(publisher: extensionRecord.publisher, name: extensionRecord.name, version: version)
+    }
+}
+
+/// One row of `tenant_extension_install`, with its version.
+public struct InstallRecord: Sendable, Equatable, Codable {
+    public var id: String
+    public var tenantID: String
+    public var extensionID: String
+    public var versionID: String
+    public var version: String
+    public var isEnabled: Bool
+    public var status: String
+    public var grantedCapabilities: [String]
+    public var config: [String: String]
+
+    public init(id: String, tenantID: String, extensionID: String, versionID: String, version: String, isEnabled: Bool, status: String,
+                grantedCapabilities: [String], config: [String: String]) {
+        self.id = id
+        self.tenantID = tenantID
+        self.extensionID = extensionID
+        self.versionID = versionID
+        self.version = version
+        self.isEnabled = isEnabled
+        self.status = status
+        self.grantedCapabilities = grantedCapabilities
+        self.config = config
     }
 }

@@ -1,0 +1,38 @@
+/// A `Registry` in front of another that remembers answers, positive and negative, for a TTL
+/// (`EXT_REGISTRY_CACHE_TTL_MS`), so a hot lookup never waits on the database and a flood of
+/// unknown ids does not reach it either. Changes in the database are seen within one TTL.
+public final class CachedRegistry: Registry {
+    private let inner: any Registry
+    private let extensions: TTLCache<String, ExtensionRecord>
+    private let bundles: TTLCache<String, BundleRecord>
+    private let installs: TTLCache<String, InstallRecord>
+
+    /// Negative answers live at most `negativeTTL` (default: the TTL, capped at 5 s) so a just-published
+    /// bundle or a just-enabled install is not refused for long.
+    public init(_ inner: any Registry, ttl: Duration, negativeTTL: Duration? = nil,
+                now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
+        self.inner = inner
+        let negative = negativeTTL ?? min(ttl, .seconds(5))
+        extensions = TTLCache(positiveTTL: ttl, negativeTTL: negative, now: now)
+        bundles = TTLCache(positiveTTL: ttl, negativeTTL: negative, now: now)
+        installs = TTLCache(positiveTTL: ttl, negativeTTL: negative, now: now)
+    }
+
+    public func extensionRecord(matching id: String) async throws -> ExtensionRecord? {
+        try await extensions.value(for: id.lowercased()) { try await inner.extensionRecord(matching: id) }
+    }
+
+    public func bundleRecord(extensionID: String, hash: ContentHash) async throws -> BundleRecord? {
+        try await bundles.value(for: "h \(extensionID) \(hash.hex)") { try await inner.bundleRecord(extensionID: extensionID, hash: hash) }
+    }
+
+    public func activeBundle(versionID: String) async throws -> BundleRecord? {
+        try await bundles.value(for: "v \(versionID)") { try await inner.activeBundle(versionID: versionID) }
+    }
+
+    public func enabledInstall(tenantID: String, extensionID: String) async throws -> InstallRecord? {
+        try await installs.value(for: "\(tenantID) \(extensionID)") { try await inner.enabledInstall(tenantID: tenantID, extensionID: extensionID) }
+    }
+
+    public func probe() async throws { try await inner.probe() }
+}

@@ -1,0 +1,162 @@
+import BundleIndex
+import Foundation
+import TestSupport
+import Testing
+
+/// One registry suite, the same assertions against real SQLite and real PostgreSQL (started by
+/// scripts/test), through the one query implementation.
+@Suite(.serialized) struct RegistrySuiteTests {
+    enum Backend: String, CaseIterable, Sendable { case sqlite, postgres }
+
+    static func open(_ backend: Backend, in dir: String) async throws -> SQLRegistry {
+        switch backend {
+        case .sqlite: return try await SQLRegistry.open(url: "sqlite://\(dir)/registry.sqlite")
+        case .postgres: return try await SQLRegistry.open(url: try TestServices.makePostgresDatabase())
+        }
+    }
+
+    static func withRegistry(_ backend: Backend, _ body: (SQLRegistry) async throws -> Void) async throws {
+        if backend == .postgres && TestServices.postgresURL == nil {
+            // A bare `swift test`: scripts/test always provides PostgreSQL, where this cannot be skipped.
+            return
+        }
+        try await Fixtures.withTemporaryDirectory { dir in
+            let registry = try await open(backend, in: dir)
+            do {
+                try await body(registry)
+                try await registry.shutdown()
+            } catch {
+                try? await registry.shutdown()
+                throw error
+            }
+        }
+    }
+
+    static var demoManifest: ExtensionManifest { get throws { try ExtensionManifest.parse(Fixtures.data("demo/src/manifest.json")) } }
+    static var demoHash: ContentHash { get throws { try FileDigest.contentHash(ofFileAt: Fixtures.demoBundle) } }
+
+    @Test(arguments: Backend.allCases)
+    func migrationsAreIdempotent(_ backend: Backend) async throws {
+        try await Self.withRegistry(backend) { registry in
+            #expect(try await registry.migrate() == RegistryMigrations.all.map(\.version))
+            #expect(try await registry.migrate() == [])
+            try await registry.probe()
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func publishAndLookUp(_ backend: Backend) async throws {
+        try await Self.withRegistry(backend) { registry in
+            try await registry.migrate()
+            let first = try await registry.publish(manifest: Self.demoManifest, hash: Self.demoHash, signature: "{}", storageKey: "k", size: 9047)
+            let again = try await registry.publish(manifest: Self.demoManifest, hash: Self.demoHash, signature: "{}", storageKey: "k", size: 9047)
+            #expect(first == again)
+            let byID = try #require(try await registry.extensionRecord(matching: first.extensionId))
+            #expect(byID.qualifiedName == "acme.hello")
+            #expect(try await registry.extensionRecord(matching: "ACME.Hello") == byID)
+            #expect(try await registry.extensionRecord(matching: "acme.other") == nil)
+            #expect(try await registry.extensionRecord(matching: "nodot") == nil)
+            let bundle = try #require(try await registry.bundleRecord(extensionID: byID.id, hash: Self.demoHash))
+            #expect(bundle.version == "1.0.0")
+            #expect(bundle.versionID == first.versionId)
+            #expect(bundle.signature == "{}")
+            #expect(bundle.storageKey == "k")
+            #expect(bundle.sizeBytes == 9047)
+            #expect(bundle.identity == BundleIdentity(publisher: "acme", name: "hello", version: "1.0.0"))
+            let otherHash = try ContentHash.parse(String(repeating: "ab", count: 32))
+            #expect(try await registry.bundleRecord(extensionID: byID.id, hash: otherHash) == nil)
+            #expect(try await registry.bundleRecord(extensionID: "someone-else", hash: Self.demoHash) == nil)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func activeBundleIsTheNewestRow(_ backend: Backend) async throws {
+        try await Self.withRegistry(backend) { registry in
+            try await registry.migrate()
+            let first = try await registry.publish(manifest: Self.demoManifest, hash: Self.demoHash, signature: nil, storageKey: nil, size: 1)
+            let newer = try ContentHash.parse(String(repeating: "cd", count: 32))
+            try await Task.sleep(for: .milliseconds(5))
+            let second = try await registry.publish(manifest: Self.demoManifest, hash: newer, signature: nil, storageKey: nil, size: 2)
+            #expect(first.versionId == second.versionId)
+            #expect(try await registry.activeBundle(versionID: first.versionId)?.contentHash == newer)
+            // The older bundle stays a published bundle of the extension.
+            #expect(try await registry.bundleRecord(extensionID: first.extensionId, hash: Self.demoHash) != nil)
+            #expect(try await registry.activeBundle(versionID: "none") == nil)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func installs(_ backend: Backend) async throws {
+        try await Self.withRegistry(backend) { registry in
+            try await registry.migrate()
+            let published = try await registry.publish(manifest: Self.demoManifest, hash: Self.demoHash, signature: nil, storageKey: nil, size: 1)
+            let install = try await registry.addInstall(tenantID: "tenant-1", extensionID: published.extensionId, version: "1.0.0",
+                                                        config: ["region": "eu"], enabled: true)
+            let enabled = try #require(try await registry.enabledInstall(tenantID: "tenant-1", extensionID: published.extensionId))
+            #expect(enabled == install)
+            #expect(enabled.config == ["region": "eu"])
+            #expect(enabled.versionID == published.versionId)
+            // An install id resolves to its extension too.
+            #expect(try await registry.extensionRecord(matching: install.id)?.id == published.extensionId)
+            #expect(try await registry.enabledInstall(tenantID: "tenant-2", extensionID: published.extensionId) == nil)
+            _ = try await registry.addInstall(tenantID: "tenant-1", extensionID: published.extensionId, version: "1.0.0", config: [:], enabled: false)
+            #expect(try await registry.enabledInstall(tenantID: "tenant-1", extensionID: published.extensionId) == nil)
+            #expect(try await registry.anyInstall(tenantID: "tenant-1", extensionID: published.extensionId)?.status == "disabled")
+            await #expect(throws: BundleIndexError.self) {
+                try await registry.addInstall(tenantID: "tenant-1", extensionID: published.extensionId, version: "9.9.9", config: [:], enabled: true)
+            }
+            #expect(try await registry.removeInstall(tenantID: "tenant-1", extensionID: published.extensionId))
+            #expect(try await registry.removeInstall(tenantID: "tenant-1", extensionID: published.extensionId) == false)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func enabledNeedsBothTheFlagAndTheStatus(_ backend: Backend) async throws {
+        try await Self.withRegistry(backend) { registry in
+            try await registry.migrate()
+            let published = try await registry.publish(manifest: Self.demoManifest, hash: Self.demoHash, signature: nil, storageKey: nil, size: 1)
+            _ = try await registry.addInstall(tenantID: "t", extensionID: published.extensionId, version: "1.0.0", config: [:], enabled: true)
+            try await registry.database.raw("UPDATE tenant_extension_install SET status = 'pending'").run()
+            #expect(try await registry.enabledInstall(tenantID: "t", extensionID: published.extensionId) == nil)
+        }
+    }
+
+    @Test func cachedRegistryRemembersAndExpires() async throws {
+        try await Self.withRegistry(.sqlite) { registry in
+            try await registry.migrate()
+            let clock = ManualClock()
+            let cached = CachedRegistry(registry, ttl: .seconds(30), negativeTTL: .seconds(5), now: { clock.now })
+            #expect(try await cached.extensionRecord(matching: "acme.hello") == nil)
+            let published = try await registry.publish(manifest: Self.demoManifest, hash: Self.demoHash, signature: nil, storageKey: nil, size: 1)
+            // The negative answer is remembered for its TTL, then the database is asked again.
+            #expect(try await cached.extensionRecord(matching: "acme.hello") == nil)
+            clock.advance(.seconds(6))
+            #expect(try await cached.extensionRecord(matching: "acme.hello")?.id == published.extensionId)
+            // A positive answer survives the database going away.
+            try await registry.database.raw("DROP TABLE tenant_extension_install").run()
+            try await registry.database.raw("DROP TABLE extension_bundle").run()
+            #expect(try await cached.extensionRecord(matching: "acme.hello")?.id == published.extensionId)
+            clock.advance(.seconds(31))
+            await #expect(throws: BundleIndexError.self) { try await cached.extensionRecord(matching: "acme.hello") }
+        }
+    }
+}
+
+/// A clock tests move by hand.
+final class ManualClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var offset: Duration = .zero
+    private let start = ContinuousClock.now
+
+    var now: ContinuousClock.Instant {
+        lock.lock()
+        defer { lock.unlock() }
+        return start + offset
+    }
+
+    func advance(_ by: Duration) {
+        lock.lock()
+        offset += by
+        lock.unlock()
+    }
+}
