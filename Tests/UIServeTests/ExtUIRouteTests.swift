@@ -169,6 +169,65 @@ import Testing
         }
     }
 
+    @Test func rangesThroughTheServer() async throws {
+        try await Self.withServer { client, harness in
+            let app = try Fixtures.data("demo/src/ui/app.js")
+            let uri = Self.base(harness) + "/app.js"
+            let single = try await client.execute(uri: uri, method: .get, headers: [.range: "bytes=0-9"])
+            #expect(single.status == .partialContent)
+            #expect(single.headers[.contentRange] == "bytes 0-9/\(app.count)")
+            #expect(single.headers[.contentLength] == "10")
+            #expect(Data(buffer: single.body) == app.prefix(10))
+            let suffix = try await client.execute(uri: uri, method: .get, headers: [.range: "bytes=-5"])
+            #expect(suffix.status == .partialContent)
+            #expect(Data(buffer: suffix.body) == app.suffix(5))
+            #expect(suffix.headers[.contentRange] == "bytes \(app.count - 5)-\(app.count - 1)/\(app.count)")
+            let open = try await client.execute(uri: uri, method: .get, headers: [.range: "bytes=1200-"])
+            #expect(Data(buffer: open.body) == app.suffix(from: 1200))
+            let past = try await client.execute(uri: uri, method: .get, headers: [.range: "bytes=99999-"])
+            #expect(past.status == .rangeNotSatisfiable)
+            #expect(past.headers[.contentRange] == "bytes */\(app.count)")
+            #expect(past.headers[.cacheControl]?.contains("immutable") != true)
+            let multi = try await client.execute(uri: uri, method: .get, headers: [.range: "bytes=0-1,-2"])
+            #expect(multi.status == .partialContent)
+            let type = try #require(multi.headers[.contentType])
+            #expect(type.hasPrefix("multipart/byteranges; boundary="))
+            let text = String(buffer: multi.body)
+            #expect(text.contains("Content-Range: bytes 0-1/\(app.count)"))
+            #expect(text.contains("Content-Range: bytes \(app.count - 2)-\(app.count - 1)/\(app.count)"))
+            #expect(multi.headers[.contentLength] == String(multi.body.readableBytes))
+            let overlapping = try await client.execute(uri: uri, method: .get, headers: [.range: "bytes=0-100,50-150"])
+            #expect(overlapping.status == .ok)
+            #expect(overlapping.body.readableBytes == app.count)
+            let tag = try #require(single.headers[.eTag])
+            let ifRangeHit = try await client.execute(uri: uri, method: .get, headers: [.range: "bytes=0-9", .ifRange: tag])
+            #expect(ifRangeHit.status == .partialContent)
+            let ifRangeMiss = try await client.execute(uri: uri, method: .get, headers: [.range: "bytes=0-9", .ifRange: "\"other\""])
+            #expect(ifRangeMiss.status == .ok)
+            #expect(ifRangeMiss.body.readableBytes == app.count)
+            let weak = try await client.execute(uri: uri, method: .get, headers: [.range: "bytes=0-9", .ifRange: "W/" + tag])
+            #expect(weak.status == .ok)
+        }
+    }
+
+    @Test func preconditionsThroughTheServer() async throws {
+        try await Self.withServer { client, harness in
+            let uri = Self.base(harness) + "/style.css"
+            let first = try await client.execute(uri: uri, method: .get)
+            let tag = try #require(first.headers[.eTag])
+            let lastModified = try #require(first.headers[.lastModified])
+            #expect(HTTPDate.parse(lastModified) != nil)
+            #expect(try await client.execute(uri: uri, method: .get, headers: [.ifMatch: tag]).status == .ok)
+            let failed = try await client.execute(uri: uri, method: .get, headers: [.ifMatch: "\"nope\""])
+            #expect(failed.status == .preconditionFailed)
+            #expect(try await client.execute(uri: uri, method: .get, headers: [.ifUnmodifiedSince: "Sun, 06 Nov 1994 08:49:37 GMT"]).status == .preconditionFailed)
+            let notModified = try await client.execute(uri: uri, method: .get, headers: [.ifModifiedSince: lastModified])
+            #expect(notModified.status == .notModified)
+            #expect(notModified.headers[.eTag] == tag)
+            #expect(try await client.execute(uri: uri, method: .get, headers: [.ifModifiedSince: "Sun, 06 Nov 1994 08:49:37 GMT"]).status == .ok)
+        }
+    }
+
     @Test func requestIDIsHonouredOrMade() async throws {
         try await Self.withServer { client, harness in
             let given = try await client.execute(uri: Self.base(harness) + "/app.js", method: .get, headers: [HTTPField.Name("x-request-id")!: "abc-123"])

@@ -12,6 +12,9 @@ public final class CachedBundle: Sendable {
         self.index = index
     }
 
+    /// The files' `Last-Modified` (the publish time), when known.
+    public var lastModified: Int64? { index.publishedAt }
+
     /// The manifest's UI entry (default `index.html`).
     public var entry: String { index.manifest.uiEntry }
 

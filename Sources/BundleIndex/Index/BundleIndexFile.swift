@@ -29,13 +29,16 @@ public struct BundleIndexFile: Codable, Sendable, Equatable {
     public var signerKeyID: String?
     /// Path relative to the extracted prefix (`index.html`, `assets/app.js`) → file.
     public var files: [String: File]
+    /// When the registry says the bundle was published (seconds since 1970), for `Last-Modified`.
+    public var publishedAt: Int64?
 
-    public init(contentHash: ContentHash, manifest: ExtensionManifest, signerKeyID: String?, files: [String: File]) {
+    public init(contentHash: ContentHash, manifest: ExtensionManifest, signerKeyID: String?, files: [String: File], publishedAt: Int64? = nil) {
         self.format = Self.currentFormat
         self.contentHash = contentHash
         self.manifest = manifest
         self.signerKeyID = signerKeyID
         self.files = files
+        self.publishedAt = publishedAt
     }
 
     /// Reads the index of the tree at `directory`; nil when absent, unreadable or of another format.

@@ -47,9 +47,12 @@ public struct BundleRecord: Sendable, Equatable {
     /// An explicit store key (wins over the key template).
     public var storageKey: String?
     public var sizeBytes: Int64?
+    /// When the bundle was published (seconds since 1970): the `Last-Modified` of its files, the same
+    /// on every replica because it comes from the registry.
+    public var publishedAt: Int64?
 
     public init(bundleID: String, extensionRecord: ExtensionRecord, versionID: String, version: String, contentHash: ContentHash,
-                signature: String?, storageKey: String?, sizeBytes: Int64?) {
+                signature: String?, storageKey: String?, sizeBytes: Int64?, publishedAt: Int64? = nil) {
         self.bundleID = bundleID
         self.extensionRecord = extensionRecord
         self.versionID = versionID
@@ -58,6 +61,7 @@ public struct BundleRecord: Sendable, Equatable {
         self.signature = signature
         self.storageKey = storageKey
         self.sizeBytes = sizeBytes
+        self.publishedAt = publishedAt
     }
 
     /// The identity the signed statement must name.

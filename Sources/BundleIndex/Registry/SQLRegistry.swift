@@ -127,17 +127,20 @@ public final class SQLRegistry: Registry, @unchecked Sendable {
         var signature: String?
         var storage_url: String?
         var size_bytes: Int64?
+        var created_at: String?
 
         func record() throws -> BundleRecord {
             BundleRecord(bundleID: bundle_id, extensionRecord: ExtensionRecord(id: registry_id, publisher: publisher, name: name),
                          versionID: version_id, version: version, contentHash: try ContentHash.parse(content_hash),
-                         signature: signature, storageKey: storage_url, sizeBytes: size_bytes)
+                         signature: signature, storageKey: storage_url, sizeBytes: size_bytes,
+                         publishedAt: created_at.flatMap(SQLRegistry.parseTimestamp))
         }
     }
 
     static let bundleSelect = SQLQueryString("""
         SELECT CAST(b.id AS TEXT) AS bundle_id, CAST(r.id AS TEXT) AS registry_id, r.publisher, r.name, CAST(v.id AS TEXT) AS version_id,
-               v.version, b.content_hash, CAST(b.signature AS TEXT) AS signature, b.storage_url, b.size_bytes
+               v.version, b.content_hash, CAST(b.signature AS TEXT) AS signature, b.storage_url, b.size_bytes,
+               CAST(b.created_at AS TEXT) AS created_at
         FROM extension_bundle b
         JOIN extension_version v ON v.id = b.version_id
         JOIN extension_registry r ON r.id = v.registry_id
@@ -215,6 +218,21 @@ public final class SQLRegistry: Registry, @unchecked Sendable {
     }
 
     // MARK: helpers
+
+    /// Seconds since 1970 from a stored timestamp: ours (ISO 8601) or PostgreSQL's text form of a
+    /// timestamptz (`2024-05-01 10:00:00.123+00`).
+    static func parseTimestamp(_ text: String) -> Int64? {
+        var iso = text.replacingOccurrences(of: " ", with: "T")
+        if let sign = iso.lastIndex(where: { $0 == "+" || $0 == "-" }), iso.distance(from: sign, to: iso.endIndex) == 3, iso.contains("T") {
+            iso += ":00"
+        }
+        let formatter = ISO8601DateFormatter()
+        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime, .withFractionalSeconds], [.withInternetDateTime]] {
+            formatter.formatOptions = options
+            if let date = formatter.date(from: iso) { return Int64(date.timeIntervalSince1970.rounded(.down)) }
+        }
+        return nil
+    }
 
     func now() -> String {
         let formatter = ISO8601DateFormatter()

@@ -44,30 +44,6 @@ struct UIAssetResponder: Sendable {
         }
     }
 
-    private func serve(bundle: CachedBundle, relative: String, file: BundleIndexFile.File, request: Request,
-                       context: some RequestContext, requestID: String) async throws -> Response {
-        let tag = EntityTag.forFile(sha256: file.sha256)
-        var fields: HTTPFields = [:]
-        fields[.contentType] = file.mediaType
-        fields[.eTag] = tag.description
-        fields[.cacheControl] = UIHeaderPolicy.immutable
-        fields[.xContentTypeOptions] = "nosniff"
-        fields[.accessControlAllowOrigin] = "*"
-        fields[.crossOriginResourcePolicy] = "cross-origin"
-        fields[.referrerPolicy] = "no-referrer"
-        fields[.permissionsPolicy] = UIHeaderPolicy.permissionsPolicy
-        fields[.acceptRanges] = "bytes"
-        fields[.requestID] = requestID
-        if file.mediaType.hasPrefix("text/html") { fields[.contentSecurityPolicy] = headers.contentSecurityPolicy }
-        if let ifNoneMatch = request.headers[values: .ifNoneMatch].nonEmptyJoined, Self.noneMatchFails(ifNoneMatch, tag) {
-            return Response(status: .notModified, headers: fields)
-        }
-        fields[.contentLength] = String(file.size)
-        if request.method == .head || file.size == 0 { return Response(status: .ok, headers: fields) }
-        let body = try await fileIO.loadFile(path: bundle.filePath(relative), range: 0...Int(file.size - 1), context: context)
-        return Response(status: .ok, headers: fields, body: body)
-    }
-
     /// If-None-Match fails (answer 304) when it is `*` or lists a tag that weakly matches.
     static func noneMatchFails(_ value: String, _ tag: EntityTag) -> Bool {
         switch EntityTag.parseList(value) {

@@ -1,0 +1,87 @@
+import BundleIndex
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// Serving one resolved file: validators, preconditions (RFC 9110 §13.2.2), ranges (§14) and the
+/// response headers of `UIHeaderPolicy`.
+extension UIAssetResponder {
+    func serve(bundle: CachedBundle, relative: String, file: BundleIndexFile.File, request: Request,
+               context: some RequestContext, requestID: String) async throws -> Response {
+        let tag = EntityTag.forFile(sha256: file.sha256)
+        var fields = baseHeaders(file: file, requestID: requestID)
+        fields[.eTag] = tag.description
+        if let lastModified = bundle.lastModified { fields[.lastModified] = HTTPDate.format(lastModified) }
+        let conditions = Preconditions(
+            ifMatch: request.headers[values: .ifMatch].nonEmptyJoined, ifNoneMatch: request.headers[values: .ifNoneMatch].nonEmptyJoined,
+            ifModifiedSince: request.headers[.ifModifiedSince], ifUnmodifiedSince: request.headers[.ifUnmodifiedSince],
+            ifRange: request.headers[.ifRange])
+        let honourRange: Bool
+        switch conditions.evaluate(etag: tag, lastModified: bundle.lastModified) {
+        case .notModified:
+            return Response(status: .notModified, headers: fields)
+        case .preconditionFailed:
+            return ErrorResponse.make(.preconditionFailed, code: "precondition_failed", requestID: requestID, extra: [.eTag: tag.description])
+        case .proceed(let honour):
+            honourRange = honour
+        }
+        let path = bundle.filePath(relative)
+        let range = honourRange ? request.headers[.range].map { ByteRange.evaluate($0, length: file.size) } ?? .whole : .whole
+        switch range {
+        case .whole:
+            fields[.contentLength] = String(file.size)
+            if request.method == .head || file.size == 0 { return Response(status: .ok, headers: fields) }
+            return Response(status: .ok, headers: fields, body: try await fileIO.loadFile(path: path, range: 0...Int(file.size - 1), context: context))
+        case .unsatisfiable:
+            return ErrorResponse.make(.rangeNotSatisfiable, code: "range_not_satisfiable", requestID: requestID,
+                                      extra: [.contentRange: "bytes */\(file.size)", .eTag: tag.description])
+        case .ranges(let ranges) where ranges.count == 1:
+            let only = ranges[0]
+            fields[.contentRange] = "bytes \(only.lowerBound)-\(only.upperBound)/\(file.size)"
+            fields[.contentLength] = String(only.upperBound - only.lowerBound + 1)
+            if request.method == .head { return Response(status: .partialContent, headers: fields) }
+            let body = try await fileIO.loadFile(path: path, range: Int(only.lowerBound)...Int(only.upperBound), context: context)
+            return Response(status: .partialContent, headers: fields, body: body)
+        case .ranges(let ranges):
+            let boundary = "uiserve-" + String(file.sha256.prefix(16))
+            let body = try Self.multipart(path: path, ranges: ranges, length: file.size, mediaType: file.mediaType, boundary: boundary)
+            fields[.contentType] = "multipart/byteranges; boundary=\(boundary)"
+            fields[.contentLength] = String(body.readableBytes)
+            if request.method == .head { return Response(status: .partialContent, headers: fields) }
+            return Response(status: .partialContent, headers: fields, body: ResponseBody(byteBuffer: body))
+        }
+    }
+
+    /// Headers every successful asset response carries.
+    func baseHeaders(file: BundleIndexFile.File, requestID: String) -> HTTPFields {
+        var fields: HTTPFields = [:]
+        fields[.contentType] = file.mediaType
+        fields[.cacheControl] = UIHeaderPolicy.immutable
+        fields[.xContentTypeOptions] = "nosniff"
+        fields[.accessControlAllowOrigin] = "*"
+        fields[.crossOriginResourcePolicy] = "cross-origin"
+        fields[.referrerPolicy] = "no-referrer"
+        fields[.permissionsPolicy] = UIHeaderPolicy.permissionsPolicy
+        fields[.acceptRanges] = "bytes"
+        fields[.requestID] = requestID
+        if file.mediaType.hasPrefix("text/html") { fields[.contentSecurityPolicy] = headers.contentSecurityPolicy }
+        return fields
+    }
+
+    /// A `multipart/byteranges` body (RFC 9110 §14.6). Range sets are only honoured when they add up
+    /// to no more than the file (see `ByteRange`), so this buffer is bounded by the file size.
+    static func multipart(path: String, ranges: [ClosedRange<Int64>], length: Int64, mediaType: String, boundary: String) throws -> ByteBuffer {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw BundleIndexError(.io, "\(path): cannot open") }
+        defer { try? handle.close() }
+        var buffer = ByteBuffer()
+        for range in ranges {
+            buffer.writeString("\r\n--\(boundary)\r\nContent-Type: \(mediaType)\r\nContent-Range: bytes \(range.lowerBound)-\(range.upperBound)/\(length)\r\n\r\n")
+            try handle.seek(toOffset: UInt64(range.lowerBound))
+            let data = try handle.read(upToCount: Int(range.upperBound - range.lowerBound + 1)) ?? Data()
+            buffer.writeBytes(data)
+        }
+        buffer.writeString("\r\n--\(boundary)--\r\n")
+        return buffer
+    }
+}
