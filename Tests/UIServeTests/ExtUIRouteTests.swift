@@ -210,6 +210,34 @@ import Testing
         }
     }
 
+    @Test func precompressedVariants() async throws {
+        try await Self.withServer { client, harness in
+            let uri = Self.base(harness) + "/style.css"
+            let identity = try await client.execute(uri: uri, method: .get)
+            #expect(identity.headers[.contentEncoding] == nil)
+            #expect(identity.headers[.vary] == "Accept-Encoding")
+            let br = try await client.execute(uri: uri, method: .get, headers: [.acceptEncoding: "gzip, deflate, br"])
+            #expect(br.headers[.contentEncoding] == "br")
+            #expect(br.headers[.vary] == "Accept-Encoding")
+            #expect(br.headers[.eTag] != identity.headers[.eTag])
+            #expect(br.body.readableBytes < identity.body.readableBytes)
+            #expect(br.headers[.contentLength] == String(br.body.readableBytes))
+            let gzip = try await client.execute(uri: uri, method: .get, headers: [.acceptEncoding: "gzip"])
+            #expect(gzip.headers[.contentEncoding] == "gzip")
+            // Ranges apply to the chosen encoding.
+            let ranged = try await client.execute(uri: uri, method: .get, headers: [.acceptEncoding: "br", .range: "bytes=0-3"])
+            #expect(ranged.status == .partialContent)
+            #expect(ranged.headers[.contentRange]?.hasSuffix("/\(br.body.readableBytes)") == true)
+            // A 304 carries Vary too; the identity tag does not match the br representation.
+            let notModified = try await client.execute(uri: uri, method: .get, headers: [.acceptEncoding: "br", .ifNoneMatch: br.headers[.eTag]!])
+            #expect(notModified.status == .notModified)
+            #expect(notModified.headers[.vary] == "Accept-Encoding")
+            let small = try await client.execute(uri: Self.base(harness) + "/", method: .get, headers: [.acceptEncoding: "br"])
+            #expect(small.headers[.contentEncoding] == nil)
+            #expect(small.headers[.vary] == nil)
+        }
+    }
+
     @Test func preconditionsThroughTheServer() async throws {
         try await Self.withServer { client, harness in
             let uri = Self.base(harness) + "/style.css"

@@ -160,7 +160,8 @@ public final class BundleCache: Sendable {
         }
         defer { try? FileManager.default.removeItem(atPath: staging) }
         let extracted = try extractor.extract(archive: download, into: staging + "/ui")
-        let index = BundleIndexFile(contentHash: hash, manifest: extracted.manifest, signerKeyID: signer, files: extracted.files, publishedAt: record.publishedAt)
+        let files = try Precompressor().addVariants(root: staging, files: extracted.files)
+        let index = BundleIndexFile(contentHash: hash, manifest: extracted.manifest, signerKeyID: signer, files: files, publishedAt: record.publishedAt)
         try index.write(directory: staging)
         if rename(staging, final) != 0 {
             // Another process finished the same bundle first; its tree is as good as ours.

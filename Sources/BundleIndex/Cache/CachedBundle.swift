@@ -20,4 +20,7 @@ public final class CachedBundle: Sendable {
 
     /// The absolute path of a file under `ui/` (the path must come from the index).
     public func filePath(_ relative: String) -> String { root + "/ui/" + relative }
+
+    /// The absolute path of a variant (its path comes from the index).
+    public func variantPath(_ variant: BundleIndexFile.Variant) -> String { root + "/" + variant.path }
 }

@@ -10,16 +10,33 @@ public struct BundleIndexFile: Codable, Sendable, Equatable {
         /// Lowercase hex SHA-256 of the file's bytes.
         public var sha256: String
         public var mediaType: String
+        /// Content coding (`br`, `gzip`) → precompressed variant.
+        public var variants: [String: Variant]?
 
-        public init(size: Int64, sha256: String, mediaType: String) {
+        public init(size: Int64, sha256: String, mediaType: String, variants: [String: Variant]? = nil) {
             self.size = size
             self.sha256 = sha256
             self.mediaType = mediaType
+            self.variants = variants
+        }
+    }
+
+    /// A precompressed form of a file: made at extraction, or shipped in the bundle (`x.js.br`).
+    public struct Variant: Codable, Sendable, Equatable {
+        /// Where it is, relative to the bundle's cache directory (`variants/br/app.js`, `ui/app.js.br`).
+        public var path: String
+        public var size: Int64
+        public var sha256: String
+
+        public init(path: String, size: Int64, sha256: String) {
+            self.path = path
+            self.size = size
+            self.sha256 = sha256
         }
     }
 
     /// Bumped when the layout changes; older indexes are re-extracted.
-    public static let currentFormat = 1
+    public static let currentFormat = 2
     public static let fileName = "index.json"
 
     public var format: Int

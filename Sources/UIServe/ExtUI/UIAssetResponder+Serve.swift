@@ -9,9 +9,17 @@ import NIOCore
 extension UIAssetResponder {
     func serve(bundle: CachedBundle, relative: String, file: BundleIndexFile.File, request: Request,
                context: some RequestContext, requestID: String) async throws -> Response {
-        let tag = EntityTag.forFile(sha256: file.sha256)
+        // Content negotiation first: validators, lengths and ranges are those of the chosen encoding.
+        let variants = file.variants ?? [:]
+        let coding = ContentNegotiation.choose(acceptEncoding: request.headers[values: .acceptEncoding].nonEmptyJoined, available: Set(variants.keys))
+        let variant = variants[coding]
+        let tag = EntityTag.forFile(sha256: file.sha256, encoding: variant == nil ? nil : coding)
+        let size = variant?.size ?? file.size
+        let path = variant.map(bundle.variantPath) ?? bundle.filePath(relative)
         var fields = baseHeaders(file: file, requestID: requestID)
         fields[.eTag] = tag.description
+        if !variants.isEmpty { fields[.vary] = "Accept-Encoding" }
+        if variant != nil { fields[.contentEncoding] = coding }
         if let lastModified = bundle.lastModified { fields[.lastModified] = HTTPDate.format(lastModified) }
         let conditions = Preconditions(
             ifMatch: request.headers[values: .ifMatch].nonEmptyJoined, ifNoneMatch: request.headers[values: .ifNoneMatch].nonEmptyJoined,
@@ -26,26 +34,25 @@ extension UIAssetResponder {
         case .proceed(let honour):
             honourRange = honour
         }
-        let path = bundle.filePath(relative)
-        let range = honourRange ? request.headers[.range].map { ByteRange.evaluate($0, length: file.size) } ?? .whole : .whole
+        let range = honourRange ? request.headers[.range].map { ByteRange.evaluate($0, length: size) } ?? .whole : .whole
         switch range {
         case .whole:
-            fields[.contentLength] = String(file.size)
-            if request.method == .head || file.size == 0 { return Response(status: .ok, headers: fields) }
-            return Response(status: .ok, headers: fields, body: try await fileIO.loadFile(path: path, range: 0...Int(file.size - 1), context: context))
+            fields[.contentLength] = String(size)
+            if request.method == .head || size == 0 { return Response(status: .ok, headers: fields) }
+            return Response(status: .ok, headers: fields, body: try await fileIO.loadFile(path: path, range: 0...Int(size - 1), context: context))
         case .unsatisfiable:
             return ErrorResponse.make(.rangeNotSatisfiable, code: "range_not_satisfiable", requestID: requestID,
-                                      extra: [.contentRange: "bytes */\(file.size)", .eTag: tag.description])
+                                      extra: [.contentRange: "bytes */\(size)", .eTag: tag.description])
         case .ranges(let ranges) where ranges.count == 1:
             let only = ranges[0]
-            fields[.contentRange] = "bytes \(only.lowerBound)-\(only.upperBound)/\(file.size)"
+            fields[.contentRange] = "bytes \(only.lowerBound)-\(only.upperBound)/\(size)"
             fields[.contentLength] = String(only.upperBound - only.lowerBound + 1)
             if request.method == .head { return Response(status: .partialContent, headers: fields) }
             let body = try await fileIO.loadFile(path: path, range: Int(only.lowerBound)...Int(only.upperBound), context: context)
             return Response(status: .partialContent, headers: fields, body: body)
         case .ranges(let ranges):
             let boundary = "uiserve-" + String(file.sha256.prefix(16))
-            let body = try Self.multipart(path: path, ranges: ranges, length: file.size, mediaType: file.mediaType, boundary: boundary)
+            let body = try Self.multipart(path: path, ranges: ranges, length: size, mediaType: file.mediaType, boundary: boundary)
             fields[.contentType] = "multipart/byteranges; boundary=\(boundary)"
             fields[.contentLength] = String(body.readableBytes)
             if request.method == .head { return Response(status: .partialContent, headers: fields) }
