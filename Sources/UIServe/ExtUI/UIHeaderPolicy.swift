@@ -12,9 +12,9 @@ public struct UIHeaderPolicy: Sendable {
         "object-src 'none'", "base-uri 'self'", "form-action 'none'", "frame-src 'none'",
     ].joined(separator: "; ")
 
-    /// Deny-by-default browser features.
+    /// Deny-by-default browser features (only names Chromium recognises, so the console stays clean).
     public static let permissionsPolicy = [
-        "accelerometer", "autoplay", "bluetooth", "camera", "clipboard-read", "clipboard-write", "display-capture",
+        "accelerometer", "autoplay", "camera", "clipboard-read", "clipboard-write", "display-capture",
         "encrypted-media", "fullscreen", "geolocation", "gyroscope", "hid", "idle-detection", "magnetometer",
         "microphone", "midi", "payment", "picture-in-picture", "publickey-credentials-get", "screen-wake-lock",
         "serial", "usb", "xr-spatial-tracking",
