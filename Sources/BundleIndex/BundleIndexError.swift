@@ -22,6 +22,7 @@ public struct BundleIndexError: Error, CustomStringConvertible, Sendable {
             case alreadyExists = "already_exists"
             case registry = "registry_error"
             case configuration = "configuration_error"
+            case revoked = "revoked"
         }
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
@@ -62,6 +63,8 @@ public struct BundleIndexError: Error, CustomStringConvertible, Sendable {
         public static let registry = Code(.registry)
         /// A setting is malformed or inconsistent.
         public static let configuration = Code(.configuration)
+        /// The bundle's content hash is on the denylist.
+        public static let revoked = Code(.revoked)
 
         public var description: String { kind.rawValue }
     }

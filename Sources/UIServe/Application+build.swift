@@ -3,13 +3,15 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// Builds the HTTP application: `/ext-ui/` (raw-path routing, see `UIAssetResponder`), the ops
 /// endpoints and the demo host page.
 enum UIServeApplication {
     typealias Context = BasicRequestContext
 
-    static func build(configuration: Configuration, registry: any Registry, cache: BundleCache, logger: Logger) throws -> some ApplicationProtocol {
+    static func build(configuration: Configuration, registry: any Registry, cache: BundleCache, logger: Logger,
+                      services: [any Service] = []) throws -> some ApplicationProtocol {
         let assets = UIAssetResponder(
             resolver: BundleResolver(registry: registry, cache: cache),
             headers: try UIHeaderPolicy(contentSecurityPolicy: configuration.contentSecurityPolicy, frameAncestors: configuration.frameAncestors))
@@ -42,6 +44,7 @@ enum UIServeApplication {
         return Application(
             responder: responder,
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "uiserve"),
+            services: services,
             logger: logger)
     }
 }

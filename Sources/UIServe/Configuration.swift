@@ -25,6 +25,10 @@ struct Configuration: Sendable {
     var signaturePolicy: SignaturePolicy
     /// `EXT_CACHE_ROOT` (default `.uiserve/cache`).
     var cacheRoot: String
+    /// `EXT_CACHE_MAX_BYTES` (default 1 GiB): byte budget of extracted bundles, LRU-evicted.
+    var maxCacheBytes: Int64
+    /// `EXT_BUNDLE_DENYLIST`: a file of revoked content hashes (re-read on SIGHUP).
+    var denylistPath: String?
     /// `EXT_BUNDLE_MAX_BYTES` (default 200 MiB).
     var maxBundleBytes: Int64
     /// `EXT_BUNDLE_MAX_ENTRIES` (10,000), `EXT_STATIC_MAX_FILE_BYTES` (32 MiB), `EXT_BUNDLE_MAX_EXPANDED_BYTES` (256 MiB).
@@ -43,7 +47,7 @@ struct Configuration: Sendable {
         "SIGNING_POLICY", "EXT_CACHE_ROOT", "EXT_BUNDLE_MAX_BYTES", "EXT_BUNDLE_MAX_ENTRIES", "EXT_STATIC_MAX_FILE_BYTES",
         "EXT_BUNDLE_MAX_EXPANDED_BYTES", "EXT_UI_CONTENT_SECURITY_POLICY", "EXT_UI_FRAME_ANCESTORS", "UISERVE_DEMO_EXTENSION",
         "UISERVE_DEMO_CONTENT_HASH", "STORAGE_S3_ENDPOINT", "STORAGE_S3_REGION", "STORAGE_S3_ACCESS_KEY", "STORAGE_S3_SECRET_KEY",
-        "STORAGE_S3_FORCE_PATH_STYLE", "STORAGE_S3_CA_FILE", "EXT_REGISTRY_CACHE_TTL_MS",
+        "STORAGE_S3_FORCE_PATH_STYLE", "STORAGE_S3_CA_FILE", "EXT_REGISTRY_CACHE_TTL_MS", "EXT_CACHE_MAX_BYTES", "EXT_BUNDLE_DENYLIST",
     ]
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -73,6 +77,8 @@ struct Configuration: Sendable {
             throw UIServeError.configuration("SIGNING_TRUST_BUNDLE is not set: set it to a PEM trust bundle (or SIGNING_POLICY=off to serve unsigned bundles)")
         }
         cacheRoot = value("EXT_CACHE_ROOT") ?? ".uiserve/cache"
+        maxCacheBytes = try integer("EXT_CACHE_MAX_BYTES", 1 << 30)
+        denylistPath = value("EXT_BUNDLE_DENYLIST")
         maxBundleBytes = try integer("EXT_BUNDLE_MAX_BYTES", 200 << 20)
         limits = ExtractionPolicy.Limits(
             maxEntries: Int(try integer("EXT_BUNDLE_MAX_ENTRIES", 10_000)),
@@ -96,8 +102,12 @@ struct Configuration: Sendable {
     /// The trust bundle, when one is configured.
     func loadTrust() throws -> TrustBundle? { try trustBundlePath.map(TrustBundle.load) }
 
+    /// The denylist, when one is configured.
+    func loadDenylist() throws -> Set<ContentHash> { try denylistPath.map(Denylist.load) ?? [] }
+
     /// The cache configuration.
     var cacheConfiguration: BundleCache.Configuration {
-        BundleCache.Configuration(root: cacheRoot, maxBundleBytes: maxBundleBytes, limits: limits, keyTemplate: keyTemplate, signaturePolicy: signaturePolicy)
+        BundleCache.Configuration(root: cacheRoot, maxBundleBytes: maxBundleBytes, limits: limits, keyTemplate: keyTemplate,
+                                  signaturePolicy: signaturePolicy, maxCacheBytes: maxCacheBytes)
     }
 }

@@ -29,14 +29,16 @@ import Testing
     }()
 
     static func setUp(_ dir: String, archive: String = Fixtures.demoBundle, sig: String? = Fixtures.path("demo/bundle.sig"),
-                      policy: SignaturePolicy = .required) async throws -> (BundleCache, CountingStore) {
+                      policy: SignaturePolicy = .required, configure: (inout BundleCache.Configuration) -> Void = { _ in }) async throws -> (BundleCache, CountingStore) {
         let store = CountingStore(root: dir + "/store")
         try FileManager.default.createDirectory(atPath: store.inner.root, withIntermediateDirectories: true)
         let key = try BundleKeyTemplate().archiveKey(hash: demoRecord.contentHash)
         try await store.put(key: key, from: archive)
         if let sig { try await store.put(key: BundleKeyTemplate.signatureKey(besides: key), from: sig) }
         let trust = try TrustBundle.load(path: Fixtures.path("trust/demo.pem"))
-        let cache = try BundleCache(configuration: .init(root: dir + "/cache", keyTemplate: BundleKeyTemplate(), signaturePolicy: policy), store: store, trust: trust)
+        var configuration = BundleCache.Configuration(root: dir + "/cache", keyTemplate: try BundleKeyTemplate(), signaturePolicy: policy)
+        configure(&configuration)
+        let cache = try BundleCache(configuration: configuration, store: store, trust: trust)
         return (cache, store)
     }
 
@@ -126,6 +128,101 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: orphan))
             _ = try await second.bundle(for: Self.demoRecord)
             #expect(store.fetches.withLock { $0 } == 0)
+        }
+    }
+
+    /// Publishes a variant of the demo (another version, so another hash) into the store and
+    /// returns its record, signed with the demo key.
+    static func variant(_ version: String, store: CountingStore, dir: String) async throws -> BundleRecord {
+        let folder = dir + "/src-" + version
+        try FileManager.default.copyItem(atPath: Fixtures.path("demo/src"), toPath: folder)
+        var manifest = try ExtensionManifest.parse(Data(contentsOf: URL(fileURLWithPath: folder + "/manifest.json")))
+        manifest.version = version
+        try JSONEncoder().encode(manifest).write(to: URL(fileURLWithPath: folder + "/manifest.json"))
+        let archive = dir + "/" + version + ".tar.zst"
+        let packed = try BundlePacker().pack(folder: folder, to: archive)
+        let identity = BundleIdentity(publisher: "acme", name: "hello", version: version)
+        let envelope = try BundleSigner(key: Fixtures.privateKey("ed25519")).envelope(hash: packed.contentHash, identity: identity)
+        let key = try BundleKeyTemplate().archiveKey(hash: packed.contentHash)
+        try await store.put(key: key, from: archive)
+        return BundleRecord(bundleID: version, extensionRecord: demoRecord.extensionRecord, versionID: version, version: version,
+                            contentHash: packed.contentHash, signature: String(decoding: envelope.encoded(), as: UTF8.self), storageKey: nil, sizeBytes: nil)
+    }
+
+    @Test func evictionKeepsTheBudgetWhileAReaderKeepsReading() async throws {
+        try await Fixtures.withTemporaryDirectory { dir in
+            // A budget for about one and a half bundles (they all weigh about the same).
+            let demoBytes = try SafeExtractor().extract(archive: Fixtures.demoBundle, into: dir + "/probe").files.values.reduce(Int64(0)) { $0 + $1.size } * 13 / 10
+            let (cache, store) = try await Self.setUp(dir) { $0.maxCacheBytes = demoBytes * 3 / 2; $0.evictionGrace = .zero }
+            let first = try await cache.bundle(for: Self.demoRecord)
+            #expect(first.index.totalBytes <= demoBytes)
+            let reader = try #require(FileHandle(forReadingAtPath: first.filePath("style.css")))
+            let head = try reader.read(upToCount: 100)
+            var records: [BundleRecord] = []
+            for version in ["1.0.1", "1.0.2", "1.0.3"] {
+                let record = try await Self.variant(version, store: store, dir: dir)
+                records.append(record)
+                _ = try await cache.bundle(for: record)
+                #expect(cache.cachedBytes <= demoBytes * 3 / 2)
+            }
+            // The first bundle was evicted and its tree removed, but the open file still reads to the end.
+            #expect(cache.cached(Self.demoRecord.contentHash) == nil)
+            #expect(!FileManager.default.fileExists(atPath: first.root))
+            let rest = try reader.readToEnd() ?? Data()
+            #expect((head?.count ?? 0) + rest.count == Int(first.index.files["style.css"]!.size))
+            try reader.close()
+            // A pinned bundle is never evicted; it comes back on demand after eviction.
+            let last = try #require(records.last)
+            cache.pin(last.contentHash)
+            _ = try await cache.bundle(for: Self.demoRecord)
+            _ = try await cache.bundle(for: records[0])
+            #expect(cache.cached(last.contentHash) != nil)
+            cache.unpin(last.contentHash)
+            let again = try await cache.bundle(for: Self.demoRecord)
+            #expect(FileManager.default.fileExists(atPath: again.filePath("index.html")))
+        }
+    }
+
+    @Test func denylistRefusesAndEvicts() async throws {
+        try await Fixtures.withTemporaryDirectory { dir in
+            let (cache, _) = try await Self.setUp(dir) { $0.evictionGrace = .zero }
+            let bundle = try await cache.bundle(for: Self.demoRecord)
+            cache.updateDenylist([Self.demoRecord.contentHash])
+            #expect(cache.cached(Self.demoRecord.contentHash) == nil)
+            #expect(!FileManager.default.fileExists(atPath: bundle.root))
+            do {
+                _ = try await cache.bundle(for: Self.demoRecord)
+                Issue.record("a denylisted bundle was served")
+            } catch let error as BundleIndexError {
+                #expect(error.code == .revoked)
+            }
+            cache.updateDenylist([])
+            #expect(try await cache.bundle(for: Self.demoRecord).index.files["index.html"] != nil)
+        }
+    }
+
+    @Test func trustChangesReCheckCachedBundles() async throws {
+        try await Fixtures.withTemporaryDirectory { dir in
+            let (cache, _) = try await Self.setUp(dir) { $0.evictionGrace = .zero }
+            _ = try await cache.bundle(for: Self.demoRecord)
+            // Still trusted: nothing evicted.
+            #expect(cache.updateTrust(try TrustBundle.load(path: Fixtures.path("trust/keys.pem"))) == 0)
+            #expect(cache.cached(Self.demoRecord.contentHash) != nil)
+            // The demo key is no longer trusted: evicted, and refused on the next load.
+            #expect(cache.updateTrust(try TrustBundle.load(path: Fixtures.path("trust/untrusted.pem"))) == 1)
+            #expect(cache.cached(Self.demoRecord.contentHash) == nil)
+            await #expect(throws: BundleIndexError.self) { try await cache.bundle(for: Self.demoRecord) }
+        }
+    }
+
+    @Test func certificatesAreJudgedAtFirstVerification() async throws {
+        try await Fixtures.withTemporaryDirectory { dir in
+            // Verified now with a chain whose certificates end in 2043-2045 ...
+            let (cache, _) = try await Self.setUp(dir, sig: Fixtures.path("demo/bundle.chain.sig"))
+            _ = try await cache.bundle(for: Self.demoRecord)
+            // ... a trust reload keeps it, because dates are judged when it was first verified.
+            #expect(cache.updateTrust(try TrustBundle.load(path: Fixtures.path("trust/root.pem"))) == 0)
+            #expect(cache.cached(Self.demoRecord.contentHash) != nil)
         }
     }
 }

@@ -3,13 +3,15 @@ import Logging
 import Synchronization
 
 /// Produces verified, extracted bundles on disk under the cache root, fast on a hit and exactly once
-/// per content hash on a miss.
+/// per content hash on a miss, within a byte budget.
 ///
 /// A miss downloads the archive to a temporary file while hashing it, checks the hash against the
 /// requested one, verifies the signature envelope against the trust bundle and the registry's
-/// identity, extracts `ui/` safely into a staging directory, writes the index, and renames the tree
-/// into place. Concurrent misses for one hash wait for the first one's result (or failure); nothing
-/// that failed a check is ever kept.
+/// identity, extracts `ui/` safely into a staging directory, precompresses, writes the index, and
+/// renames the tree into place. Concurrent misses for one hash wait for the first one's result (or
+/// failure, remembered briefly); nothing that failed a check is kept. Past the budget, the least
+/// recently used unpinned bundles are evicted: moved aside at once, deleted after a grace period, so
+/// a response already reading one keeps its file.
 public final class BundleCache: Sendable {
     /// Where and how bundles are cached.
     public struct Configuration: Sendable {
@@ -24,59 +26,78 @@ public final class BundleCache: Sendable {
         public var signaturePolicy: SignaturePolicy
         /// Largest signature envelope read (sidecar or registry).
         public var maxSignatureBytes: Int
+        /// `EXT_CACHE_MAX_BYTES`: the byte budget of extracted bundles (default 1 GiB).
+        public var maxCacheBytes: Int64
+        /// How long a failed load is remembered before the store is asked again (default 2 s).
+        public var failureTTL: Duration
+        /// How long an evicted tree stays on disk for responses already reading it (default 60 s).
+        public var evictionGrace: Duration
 
         public init(root: String, maxBundleBytes: Int64 = 200 << 20, limits: ExtractionPolicy.Limits = .init(),
-                    keyTemplate: BundleKeyTemplate, signaturePolicy: SignaturePolicy, maxSignatureBytes: Int = 256 << 10) {
+                    keyTemplate: BundleKeyTemplate, signaturePolicy: SignaturePolicy, maxSignatureBytes: Int = 256 << 10,
+                    maxCacheBytes: Int64 = 1 << 30, failureTTL: Duration = .seconds(2), evictionGrace: Duration = .seconds(60)) {
             self.root = root
             self.maxBundleBytes = maxBundleBytes
             self.limits = limits
             self.keyTemplate = keyTemplate
             self.signaturePolicy = signaturePolicy
             self.maxSignatureBytes = maxSignatureBytes
+            self.maxCacheBytes = maxCacheBytes
+            self.failureTTL = failureTTL
+            self.evictionGrace = evictionGrace
         }
     }
 
     private struct State {
         var loaded: [ContentHash: CachedBundle] = [:]
+        var book = LRUBook<ContentHash>()
+        var pins: [ContentHash: Int] = [:]
         var waiters: [ContentHash: [CheckedContinuation<CachedBundle, any Error>]] = [:]
+        var failures: [ContentHash: (error: any Error, until: ContinuousClock.Instant)] = [:]
+        var denylist: Set<ContentHash> = []
+        var verifier: SignatureVerifier?
+        var trash: [(path: String, deleteAfter: ContinuousClock.Instant)] = []
     }
 
     public let configuration: Configuration
     private let store: any BundleStore
-    private let verifier: SignatureVerifier?
     private let extractor: SafeExtractor
     private let clock: @Sendable () -> Date
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
-    public init(configuration: Configuration, store: any BundleStore, trust: TrustBundle?, mediaTypes: MediaTypes = MediaTypes(),
-                clock: @escaping @Sendable () -> Date = Date.init, logger: Logger = Logger(label: "uiserve.cache")) throws {
+    public init(configuration: Configuration, store: any BundleStore, trust: TrustBundle?, denylist: Set<ContentHash> = [],
+                mediaTypes: MediaTypes = MediaTypes(), clock: @escaping @Sendable () -> Date = Date.init,
+                logger: Logger = Logger(label: "uiserve.cache")) throws {
         self.configuration = configuration
         self.store = store
-        self.verifier = trust.map(SignatureVerifier.init)
         self.extractor = SafeExtractor(limits: configuration.limits, mediaTypes: mediaTypes)
         self.clock = clock
         self.logger = logger
         if configuration.signaturePolicy != .off && trust == nil {
             throw BundleIndexError(.configuration, "signature policy '\(configuration.signaturePolicy.rawValue)' needs a trust bundle (SIGNING_TRUST_BUNDLE)")
         }
+        var initial = State()
+        initial.denylist = denylist
+        initial.verifier = trust.map(SignatureVerifier.init)
+        self.state = Mutex(initial)
         try Self.prepare(root: configuration.root)
     }
 
-    /// The staging and download areas inside the cache root.
     var stagingRoot: String { configuration.root + "/.staging" }
     var downloadRoot: String { configuration.root + "/.downloads" }
+    var trashRoot: String { configuration.root + "/.trash" }
 
-    /// Creates the cache root (0700) and deletes leftovers of interrupted downloads and extractions.
+    /// Creates the cache root (0700), deletes leftovers of interrupted downloads, extractions and
+    /// evictions, and any tree without a valid index (never renamed into place by a finished load).
     static func prepare(root: String) throws {
         let manager = FileManager.default
         try manager.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        for area in [root + "/.staging", root + "/.downloads"] {
+        for area in [root + "/.staging", root + "/.downloads", root + "/.trash"] {
             try? manager.removeItem(atPath: area)
             try manager.createDirectory(atPath: area, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
         for name in (try? manager.contentsOfDirectory(atPath: root)) ?? [] where !name.hasPrefix(".") {
-            // A tree without an index was never renamed into place by us: remove it.
             if ContentHash(parsing: name) == nil || BundleIndexFile.load(directory: root + "/" + name) == nil {
                 try? manager.removeItem(atPath: root + "/" + name)
             }
@@ -85,16 +106,39 @@ public final class BundleCache: Sendable {
 
     /// The bundle if it is already in memory (the hot path: no IO, no await).
     public func cached(_ hash: ContentHash) -> CachedBundle? {
-        state.withLock { $0.loaded[hash] }
+        state.withLock { state in
+            guard let bundle = state.loaded[hash] else { return nil }
+            state.book.touch(hash)
+            return bundle
+        }
+    }
+
+    /// Bytes of the bundles currently in the cache (their files and variants).
+    public var cachedBytes: Int64 { state.withLock { $0.book.totalBytes } }
+
+    /// Keeps `hash` from being evicted until `unpin`; pins count.
+    public func pin(_ hash: ContentHash) { state.withLock { $0.pins[hash, default: 0] += 1 } }
+
+    public func unpin(_ hash: ContentHash) {
+        state.withLock { state in
+            let count = (state.pins[hash] ?? 1) - 1
+            state.pins[hash] = count > 0 ? count : nil
+        }
     }
 
     /// The verified bundle for a registry record: from memory, from disk, or fetched, verified and
     /// extracted now. Concurrent callers for one hash share a single fetch.
     public func bundle(for record: BundleRecord) async throws -> CachedBundle {
         let hash = record.contentHash
-        enum Role { case hit(CachedBundle), leader, follower }
+        enum Role { case hit(CachedBundle), failed(any Error), leader, follower }
+        let now = ContinuousClock.now
         let role: Role = state.withLock { state in
-            if let bundle = state.loaded[hash] { return .hit(bundle) }
+            if state.denylist.contains(hash) { return .failed(BundleIndexError(.revoked, "\(hash) is on the denylist")) }
+            if let bundle = state.loaded[hash] {
+                state.book.touch(hash)
+                return .hit(bundle)
+            }
+            if let failure = state.failures[hash], failure.until > now { return .failed(failure.error) }
             if state.waiters[hash] != nil { return .follower }
             state.waiters[hash] = []
             return .leader
@@ -102,19 +146,19 @@ public final class BundleCache: Sendable {
         switch role {
         case .hit(let bundle):
             return bundle
+        case .failed(let error):
+            throw error
         case .follower:
             return try await withCheckedThrowingContinuation { continuation in
-                let done: CachedBundle?? = state.withLock { state in
-                    if let bundle = state.loaded[hash] { return .some(bundle) }
-                    if state.waiters[hash] == nil { return .some(nil) }
+                let done: Result<CachedBundle, any Error>? = state.withLock { state in
+                    if let bundle = state.loaded[hash] { return .success(bundle) }
+                    if state.waiters[hash] == nil {
+                        return .failure(state.failures[hash]?.error ?? BundleIndexError(.unavailable, "\(hash): the load this request waited for failed"))
+                    }
                     state.waiters[hash]!.append(continuation)
-                    return .none
+                    return nil
                 }
-                switch done {
-                case .some(.some(let bundle)): continuation.resume(returning: bundle)
-                case .some(.none): continuation.resume(throwing: BundleIndexError(.unavailable, "\(hash): the fetch this request waited for failed"))
-                case .none: break
-                }
+                if let done { continuation.resume(with: done) }
             }
         case .leader:
             let result: Result<CachedBundle, any Error>
@@ -124,13 +168,99 @@ public final class BundleCache: Sendable {
                 result = .failure(error)
             }
             let waiters = state.withLock { state in
-                if case .success(let bundle) = result { state.loaded[hash] = bundle }
+                switch result {
+                case .success(let bundle):
+                    state.loaded[hash] = bundle
+                    state.book.insert(hash, bytes: bundle.index.totalBytes)
+                    state.failures[hash] = nil
+                case .failure(let error):
+                    state.failures[hash] = (error, ContinuousClock.now + configuration.failureTTL)
+                }
                 return state.waiters.removeValue(forKey: hash) ?? []
             }
             for waiter in waiters { waiter.resume(with: result) }
+            evictIfNeeded()
             return try result.get()
         }
     }
+
+    // MARK: eviction, denylist, trust
+
+    /// Evicts least recently used, unpinned bundles until the cache is within its budget, and
+    /// deletes evicted trees whose grace period has passed.
+    public func evictIfNeeded() {
+        let now = ContinuousClock.now
+        let (victims, expired): ([CachedBundle], [String]) = state.withLock { state in
+            let keys = state.book.victims(budget: configuration.maxCacheBytes, pinned: Set(state.pins.keys))
+            let victims = keys.compactMap { key -> CachedBundle? in
+                state.book.remove(key)
+                return state.loaded.removeValue(forKey: key)
+            }
+            let expired = state.trash.filter { $0.deleteAfter <= now }.map(\.path)
+            state.trash.removeAll { $0.deleteAfter <= now }
+            return (victims, expired)
+        }
+        for bundle in victims { retire(bundle, reason: "evicted (budget)") }
+        for path in expired { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    /// Replaces the denylist; cached bundles on it are evicted at once.
+    public func updateDenylist(_ hashes: Set<ContentHash>) {
+        let victims: [CachedBundle] = state.withLock { state in
+            state.denylist = hashes
+            return hashes.compactMap { hash in
+                state.book.remove(hash)
+                return state.loaded.removeValue(forKey: hash)
+            }
+        }
+        for bundle in victims { retire(bundle, reason: "denylisted") }
+    }
+
+    /// Replaces the trust bundle and re-checks every cached bundle's accepted envelope against it
+    /// (judging certificates at the time each was first verified); those no longer trusted are
+    /// evicted. Returns how many were evicted.
+    @discardableResult
+    public func updateTrust(_ trust: TrustBundle?) -> Int {
+        let verifier = trust.map(SignatureVerifier.init)
+        let (bundles, policy) = state.withLock { state -> ([CachedBundle], SignaturePolicy) in
+            state.verifier = verifier
+            return (Array(state.loaded.values), configuration.signaturePolicy)
+        }
+        guard policy != .off else { return 0 }
+        var untrusted: [CachedBundle] = []
+        for bundle in bundles {
+            let index = bundle.index
+            guard let envelope = index.envelope else {
+                if policy == .required { untrusted.append(bundle) }
+                continue
+            }
+            let at = Date(timeIntervalSince1970: TimeInterval(index.verifiedAt ?? Int64(clock().timeIntervalSince1970)))
+            let check = verifier?.verify(envelope: envelope, hash: bundle.contentHash, expected: BundleIdentity(index.manifest), at: at)
+            if check?.isValid != true { untrusted.append(bundle) }
+        }
+        let retired: [CachedBundle] = state.withLock { state in
+            untrusted.compactMap { bundle in
+                state.book.remove(bundle.contentHash)
+                state.failures[bundle.contentHash] = nil
+                return state.loaded.removeValue(forKey: bundle.contentHash)
+            }
+        }
+        for bundle in retired { retire(bundle, reason: "no longer trusted") }
+        return retired.count
+    }
+
+    /// Moves a bundle's tree aside (so a fresh load can take its place) and schedules its deletion.
+    private func retire(_ bundle: CachedBundle, reason: String) {
+        let aside = trashRoot + "/" + bundle.contentHash.hex + "-" + UUID().uuidString
+        if rename(bundle.root, aside) == 0 {
+            let deleteAfter = ContinuousClock.now + configuration.evictionGrace
+            state.withLock { $0.trash.append((aside, deleteAfter)) }
+            if configuration.evictionGrace == .zero { evictIfNeeded() }
+        }
+        logger.info("bundle removed from cache", metadata: ["hash": "\(bundle.contentHash)", "reason": "\(reason)"])
+    }
+
+    // MARK: loading
 
     private func load(_ record: BundleRecord) async throws -> CachedBundle {
         let hash = record.contentHash
@@ -153,7 +283,7 @@ public final class BundleCache: Sendable {
             logger.error("bundle hash mismatch", metadata: ["expected": "\(hash)", "actual": "\(fetched.hash)", "key": "\(key)"])
             throw BundleIndexError(.hashMismatch, "\(key): bytes hash to \(fetched.hash), not \(hash)")
         }
-        let signer = try await checkSignature(record, key: key)
+        let verified = try await checkSignature(record, key: key)
         let staging = stagingRoot + "/" + hash.hex + "-" + UUID().uuidString
         guard mkdir(staging, 0o700) == 0 else {
             throw BundleIndexError(.io, "\(staging): cannot create (\(String(cString: strerror(errno))))")
@@ -161,7 +291,8 @@ public final class BundleCache: Sendable {
         defer { try? FileManager.default.removeItem(atPath: staging) }
         let extracted = try extractor.extract(archive: download, into: staging + "/ui")
         let files = try Precompressor().addVariants(root: staging, files: extracted.files)
-        let index = BundleIndexFile(contentHash: hash, manifest: extracted.manifest, signerKeyID: signer, files: files, publishedAt: record.publishedAt)
+        let index = BundleIndexFile(contentHash: hash, manifest: extracted.manifest, signerKeyID: verified?.keyID, files: files,
+                                    publishedAt: record.publishedAt, verifiedAt: Int64(clock().timeIntervalSince1970), envelope: verified?.envelope)
         try index.write(directory: staging)
         if rename(staging, final) != 0 {
             // Another process finished the same bundle first; its tree is as good as ours.
@@ -176,21 +307,23 @@ public final class BundleCache: Sendable {
     }
 
     /// Verifies the bundle's envelope (the registry's, else the sidecar) under the signature policy;
-    /// returns the signer's key id, or nil when no signature was required and none was checked.
-    private func checkSignature(_ record: BundleRecord, key: String) async throws -> String? {
-        guard configuration.signaturePolicy != .off, let verifier else { return nil }
+    /// returns the accepted envelope and signer, or nil when no signature was required and none was checked.
+    private func checkSignature(_ record: BundleRecord, key: String) async throws -> (envelope: DSSEEnvelope, keyID: String)? {
+        let policy = configuration.signaturePolicy
+        let verifier = state.withLock { $0.verifier }
+        guard policy != .off, let verifier else { return nil }
         var envelopeBytes: [UInt8]? = record.signature.map { Array($0.utf8) }
         if envelopeBytes == nil {
             envelopeBytes = try await store.read(key: BundleKeyTemplate.signatureKey(besides: key), limit: configuration.maxSignatureBytes)
         }
         guard let envelopeBytes else {
-            if configuration.signaturePolicy == .optional { return nil }
+            if policy == .optional { return nil }
             throw BundleIndexError(.signatureInvalid, "\(record.contentHash): no signature (registry or \(BundleKeyTemplate.signatureKey(besides: key)))")
         }
         let envelope = try DSSEEnvelope.parse(Data(envelopeBytes), source: "signature of \(record.contentHash)")
         switch verifier.verify(envelope: envelope, hash: record.contentHash, expected: record.identity, at: clock()) {
         case .valid(let signer):
-            return signer.keyID
+            return (envelope, signer.keyID)
         case .invalid(let reason):
             logger.error("bundle signature refused", metadata: ["hash": "\(record.contentHash)", "reason": "\(reason)"])
             throw BundleIndexError(.signatureInvalid, "\(record.contentHash): \(reason)")

@@ -48,14 +48,29 @@ public struct BundleIndexFile: Codable, Sendable, Equatable {
     public var files: [String: File]
     /// When the registry says the bundle was published (seconds since 1970), for `Last-Modified`.
     public var publishedAt: Int64?
+    /// When the signature was verified (seconds since 1970): certificate dates are judged at this
+    /// time when the trust bundle changes, so an expiring root does not take down bundles verified in time.
+    public var verifiedAt: Int64?
+    /// The DSSE envelope that was accepted, kept to re-check it when the trust bundle changes.
+    public var envelope: DSSEEnvelope?
 
-    public init(contentHash: ContentHash, manifest: ExtensionManifest, signerKeyID: String?, files: [String: File], publishedAt: Int64? = nil) {
+    public init(contentHash: ContentHash, manifest: ExtensionManifest, signerKeyID: String?, files: [String: File], publishedAt: Int64? = nil,
+                verifiedAt: Int64? = nil, envelope: DSSEEnvelope? = nil) {
         self.format = Self.currentFormat
         self.contentHash = contentHash
         self.manifest = manifest
         self.signerKeyID = signerKeyID
         self.files = files
         self.publishedAt = publishedAt
+        self.verifiedAt = verifiedAt
+        self.envelope = envelope
+    }
+
+    /// Bytes on disk: every file and every generated variant.
+    public var totalBytes: Int64 {
+        files.values.reduce(Int64(0)) { total, file in
+            total + file.size + (file.variants ?? [:]).values.filter { $0.path.hasPrefix("variants/") }.reduce(Int64(0)) { $0 + $1.size }
+        }
     }
 
     /// Reads the index of the tree at `directory`; nil when absent, unreadable or of another format.

@@ -22,8 +22,10 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let registry = try await SQLRegistry.open(url: config.registryURL)
         try await registry.migrate()
-        let cache = try BundleCache(configuration: config.cacheConfiguration, store: config.makeStore(), trust: config.loadTrust(), logger: logger)
-        let app = try UIServeApplication.build(configuration: config, registry: CachedRegistry(registry, ttl: config.registryCacheTTL), cache: cache, logger: logger)
+        let cache = try BundleCache(configuration: config.cacheConfiguration, store: config.makeStore(), trust: config.loadTrust(),
+                                    denylist: config.loadDenylist(), logger: logger)
+        let app = try UIServeApplication.build(configuration: config, registry: CachedRegistry(registry, ttl: config.registryCacheTTL), cache: cache,
+                                               logger: logger, services: [ReloadOnHangup(configuration: config, cache: cache, logger: logger)])
         let base = "http://\(config.host):\(config.port)"
         print("uiserve listening on \(base) (store: \(config.storeBase), registry: \(config.registryURL), cache: \(config.cacheRoot), signatures: \(config.signaturePolicy.rawValue))")
         if let hash = config.demoContentHash {

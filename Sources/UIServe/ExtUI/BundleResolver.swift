@@ -4,8 +4,9 @@ import Synchronization
 /// Resolves `(extensionId, contentHash)` from a URL to a verified, cached bundle.
 ///
 /// The first request for a pair asks the registry whether the hash is a published bundle of that
-/// extension and has the cache produce it; the answer is then remembered, so later requests touch
-/// neither the database nor the disk, and keep being served if either goes down.
+/// extension; the answer (the bundle's record) is remembered, so later requests touch neither the
+/// database nor the disk and keep being served if either goes down. The bundle itself always comes
+/// from the cache, which may have evicted it and will then load it again.
 final class BundleResolver: Sendable {
     private struct Key: Hashable {
         var extensionID: String
@@ -13,28 +14,31 @@ final class BundleResolver: Sendable {
     }
 
     private let registry: any Registry
-    private let cache: BundleCache
-    private let resolved = Mutex<[Key: CachedBundle]>([:])
+    let cache: BundleCache
+    private let records = Mutex<[Key: BundleRecord]>([:])
 
     init(registry: any Registry, cache: BundleCache) {
         self.registry = registry
         self.cache = cache
     }
 
-    /// The bundle, from memory when this pair was resolved before (no await, no IO).
-    func cached(extensionID: String, hash: ContentHash) -> CachedBundle? {
-        resolved.withLock { $0[Key(extensionID: extensionID, hash: hash)] }
-    }
-
-    /// Resolves through the registry and the cache; throws `notFound` when the hash is not a
-    /// published bundle of the extension.
+    /// Resolves through the registry (once per pair) and the cache; throws `notFound` when the hash
+    /// is not a published bundle of the extension.
     func resolve(extensionID: String, hash: ContentHash) async throws -> CachedBundle {
-        if let bundle = cached(extensionID: extensionID, hash: hash) { return bundle }
+        let key = Key(extensionID: extensionID, hash: hash)
+        if let record = records.withLock({ $0[key] }) {
+            if let bundle = cache.cached(hash) { return bundle }
+            return try await cache.bundle(for: record)
+        }
         guard let ext = try await registry.extensionRecord(matching: extensionID),
             let record = try await registry.bundleRecord(extensionID: ext.id, hash: hash)
         else { throw BundleIndexError(.notFound, "\(hash) is not a published bundle of \(extensionID)") }
         let bundle = try await cache.bundle(for: record)
-        resolved.withLock { $0[Key(extensionID: extensionID, hash: hash)] = bundle }
+        records.withLock { records in
+            // Bounded: a flood of distinct valid pairs cannot grow this without limit.
+            if records.count >= 100_000 { records.removeAll() }
+            records[key] = record
+        }
         return bundle
     }
 }

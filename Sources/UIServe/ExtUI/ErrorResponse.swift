@@ -8,7 +8,7 @@ import Hummingbird
 /// The one place where BundleIndex errors become HTTP statuses; internals never reach the client.
 enum ErrorResponse {
     static func make(_ status: HTTPResponse.Status, code: String, requestID: String, extra: HTTPFields = [:]) -> Response {
-        var headers = extra
+        var headers: HTTPFields = [:]
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.xContentTypeOptions] = "nosniff"
         headers[.requestID] = requestID
@@ -17,6 +17,7 @@ enum ErrorResponse {
         case 500...: headers[.cacheControl] = "no-store"
         default: headers[.cacheControl] = "no-cache"
         }
+        for field in extra { headers[field.name] = field.value }
         let body = #"{"error":"\#(code)","requestId":"\#(requestID)"}"#
         headers[.contentLength] = String(body.utf8.count)
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
@@ -28,6 +29,8 @@ enum ErrorResponse {
         switch error.code {
         case .notFound:
             return make(.notFound, code: "not_found", requestID: requestID)
+        case .revoked:
+            return make(.gone, code: "bundle_revoked", requestID: requestID, extra: [.cacheControl: "no-store"])
         case .hashMismatch, .signatureInvalid, .refusedEntry, .invalidManifest, .invalidBundleLayout, .archive, .tooLarge, .invalidEnvelope:
             return make(.badGateway, code: "bundle_verification_failed", requestID: requestID)
         default:

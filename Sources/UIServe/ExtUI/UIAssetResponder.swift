@@ -34,6 +34,9 @@ struct UIAssetResponder: Sendable {
             }
             switch AssetLookup(bundle: bundle).find(path: path, isDirectory: isDirectory, navigation: Self.isNavigation(request.headers)) {
             case .file(let relative, let file):
+                // Pinned while the response is made, so eviction cannot move the tree under it.
+                resolver.cache.pin(hash)
+                defer { resolver.cache.unpin(hash) }
                 return try await serve(bundle: bundle, relative: relative, file: file, request: request, context: context, requestID: requestID)
             case .addSlash:
                 return Response(status: .permanentRedirect, headers: [.location: "./" + lastRawSegment + "/", .requestID: requestID, .contentLength: "0",
