@@ -126,8 +126,16 @@ import Testing
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache/.staging").isEmpty)
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/cache/.downloads").isEmpty)
             #expect(!FileManager.default.fileExists(atPath: orphan))
+            // The previous run's tree is taken in at start: in memory and counted in the budget.
+            #expect(second.cached(Self.demoRecord.contentHash) != nil)
+            #expect(second.cachedBytes > 0)
             _ = try await second.bundle(for: Self.demoRecord)
             #expect(store.fetches.withLock { $0 } == 0)
+            // Restarting with a trust bundle that no longer trusts the signer evicts it at start.
+            let distrusting = try BundleCache(configuration: .init(root: dir + "/cache", keyTemplate: BundleKeyTemplate(), signaturePolicy: .required, evictionGrace: .zero),
+                                              store: store, trust: TrustBundle.load(path: Fixtures.path("trust/untrusted.pem")))
+            #expect(distrusting.cached(Self.demoRecord.contentHash) == nil)
+            #expect(!FileManager.default.fileExists(atPath: dir + "/cache/" + Self.demoRecord.contentHash.hex))
         }
     }
 

@@ -82,6 +82,34 @@ public final class BundleCache: Sendable {
         initial.verifier = trust.map(SignatureVerifier.init)
         self.state = Mutex(initial)
         try Self.prepare(root: configuration.root)
+        rescan(trust: trust)
+    }
+
+    /// Takes the trees a previous run left (each with a valid index) into the cache and its budget,
+    /// then applies the current denylist and trust bundle to them, as a SIGHUP would.
+    private func rescan(trust: TrustBundle?) {
+        let manager = FileManager.default
+        var found: [CachedBundle] = []
+        for name in (try? manager.contentsOfDirectory(atPath: configuration.root)) ?? [] where !name.hasPrefix(".") {
+            let root = configuration.root + "/" + name
+            guard let hash = ContentHash(parsing: name), let index = BundleIndexFile.load(directory: root), index.contentHash == hash else { continue }
+            found.append(CachedBundle(contentHash: hash, root: root, index: index))
+        }
+        let denied: [CachedBundle] = state.withLock { state in
+            var denied: [CachedBundle] = []
+            for bundle in found {
+                if state.denylist.contains(bundle.contentHash) {
+                    denied.append(bundle)
+                } else {
+                    state.loaded[bundle.contentHash] = bundle
+                    state.book.insert(bundle.contentHash, bytes: bundle.index.totalBytes)
+                }
+            }
+            return denied
+        }
+        for bundle in denied { retire(bundle, reason: "denylisted") }
+        updateTrust(trust)
+        evictIfNeeded()
     }
 
     var stagingRoot: String { configuration.root + "/.staging" }
