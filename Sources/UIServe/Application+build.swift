@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
+import Prometheus
 import ServiceLifecycle
 
 /// Builds the HTTP application: `/ext-ui/` (raw-path routing, see `UIAssetResponder`), the ops
@@ -11,14 +12,15 @@ enum UIServeApplication {
     typealias Context = BasicRequestContext
 
     static func build(configuration: Configuration, registry: any Registry, cache: BundleCache, logger: Logger,
+                      prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                       services: [any Service] = []) throws -> some ApplicationProtocol {
+        let resolver = BundleResolver(registry: registry, cache: cache)
         let assets = UIAssetResponder(
-            resolver: BundleResolver(registry: registry, cache: cache),
+            resolver: resolver,
             headers: try UIHeaderPolicy(contentSecurityPolicy: configuration.contentSecurityPolicy, frameAncestors: configuration.frameAncestors))
+        let metrics = HTTPMetrics(factory: PrometheusMetricsFactory(registry: prometheus))
         let router = Router(context: Context.self)
-        router.get("/healthz") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"], body: .init(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
-        }
+        OpsRoutes(registry: registry, cache: cache, resolver: resolver, prometheus: prometheus, adminToken: configuration.adminToken).register(on: router)
         if let hash = configuration.demoContentHash {
             let page = DemoHostPage.html(extensionID: configuration.demoExtension, hash: hash)
             router.get("/") { _, _ in
@@ -30,16 +32,19 @@ enum UIServeApplication {
         let responder = CallbackResponder<Context> { request, context in
             let requestID = RequestIdentifier.from(request.headers[.requestID])
             let path = request.uri.path
+            var response: Response
             if path.hasPrefix("/ext-ui/") || path == "/ext-ui" {
-                return try await assets.respond(to: request, context: context, requestID: requestID)
+                response = try await assets.respond(to: request, context: context, requestID: requestID)
+            } else {
+                do {
+                    response = try await routes.respond(to: request, context: context)
+                    response.headers[.requestID] = requestID
+                } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
+                    response = ErrorResponse.make(error.status, code: error.status == .notFound ? "not_found" : "method_not_allowed", requestID: requestID)
+                }
             }
-            do {
-                var response = try await routes.respond(to: request, context: context)
-                response.headers[.requestID] = requestID
-                return response
-            } catch let error as HTTPError where error.status == .notFound {
-                return ErrorResponse.make(.notFound, code: "not_found", requestID: requestID)
-            }
+            metrics.record(path: path, status: response.status.code, bytes: response.headers[.contentLength].flatMap { Int($0) })
+            return response
         }
         return Application(
             responder: responder,

@@ -40,6 +40,8 @@ struct Configuration: Sendable {
     /// when the hash is set, `/` serves a demo host page embedding that bundle.
     var demoExtension: String
     var demoContentHash: ContentHash?
+    /// `UISERVE_ADMIN_TOKEN`: bearer token for `POST /internal/prefetch` (no token: the endpoint answers 401).
+    var adminToken: String?
 
     /// Every variable this type reads, for the documentation and the completeness test.
     static let variables = [
@@ -47,7 +49,7 @@ struct Configuration: Sendable {
         "SIGNING_POLICY", "EXT_CACHE_ROOT", "EXT_BUNDLE_MAX_BYTES", "EXT_BUNDLE_MAX_ENTRIES", "EXT_STATIC_MAX_FILE_BYTES",
         "EXT_BUNDLE_MAX_EXPANDED_BYTES", "EXT_UI_CONTENT_SECURITY_POLICY", "EXT_UI_FRAME_ANCESTORS", "UISERVE_DEMO_EXTENSION",
         "UISERVE_DEMO_CONTENT_HASH", "STORAGE_S3_ENDPOINT", "STORAGE_S3_REGION", "STORAGE_S3_ACCESS_KEY", "STORAGE_S3_SECRET_KEY",
-        "STORAGE_S3_FORCE_PATH_STYLE", "STORAGE_S3_CA_FILE", "EXT_REGISTRY_CACHE_TTL_MS", "EXT_CACHE_MAX_BYTES", "EXT_BUNDLE_DENYLIST",
+        "STORAGE_S3_FORCE_PATH_STYLE", "STORAGE_S3_CA_FILE", "EXT_REGISTRY_CACHE_TTL_MS", "EXT_CACHE_MAX_BYTES", "EXT_BUNDLE_DENYLIST", "UISERVE_ADMIN_TOKEN",
     ]
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -88,6 +90,10 @@ struct Configuration: Sendable {
         frameAncestors = value("EXT_UI_FRAME_ANCESTORS")
         demoExtension = value("UISERVE_DEMO_EXTENSION") ?? "acme.hello"
         demoContentHash = try value("UISERVE_DEMO_CONTENT_HASH").map(ContentHash.parse)
+        adminToken = value("UISERVE_ADMIN_TOKEN")
+        if let adminToken, adminToken.utf8.count < 16 {
+            throw UIServeError.configuration("UISERVE_ADMIN_TOKEN must be at least 16 characters")
+        }
     }
 
     /// The bundle store named by `BUNDLE_STORE_BASE`.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import Synchronization
 
 /// Produces verified, extracted bundles on disk under the cache root, fast on a hit and exactly once
@@ -65,10 +66,12 @@ public final class BundleCache: Sendable {
     private let clock: @Sendable () -> Date
     private let logger: Logger
     private let state: Mutex<State>
+    private let metrics: CacheMetrics
 
     public init(configuration: Configuration, store: any BundleStore, trust: TrustBundle?, denylist: Set<ContentHash> = [],
                 mediaTypes: MediaTypes = MediaTypes(), clock: @escaping @Sendable () -> Date = Date.init,
-                logger: Logger = Logger(label: "uiserve.cache")) throws {
+                logger: Logger = Logger(label: "uiserve.cache"), metrics: CacheMetrics = CacheMetrics(factory: MetricsSystem.factory)) throws {
+        self.metrics = metrics
         self.configuration = configuration
         self.store = store
         self.extractor = SafeExtractor(limits: configuration.limits, mediaTypes: mediaTypes)
@@ -144,6 +147,18 @@ public final class BundleCache: Sendable {
     /// Bytes of the bundles currently in the cache (their files and variants).
     public var cachedBytes: Int64 { state.withLock { $0.book.totalBytes } }
 
+    /// Whether the store answers (for readiness).
+    public func probeStore() async throws { try await store.probe() }
+
+    /// Whether the cache root is writable (for readiness): creates and removes a file in `.staging`.
+    public func probeWritable() throws {
+        let path = stagingRoot + "/.probe-" + UUID().uuidString
+        guard FileManager.default.createFile(atPath: path, contents: Data()) else {
+            throw BundleIndexError(.io, "\(configuration.root): not writable")
+        }
+        unlink(path)
+    }
+
     /// Keeps `hash` from being evicted until `unpin`; pins count.
     public func pin(_ hash: ContentHash) { state.withLock { $0.pins[hash, default: 0] += 1 } }
 
@@ -173,10 +188,12 @@ public final class BundleCache: Sendable {
         }
         switch role {
         case .hit(let bundle):
+            metrics.hits.increment()
             return bundle
         case .failed(let error):
             throw error
         case .follower:
+            metrics.hits.increment()
             return try await withCheckedThrowingContinuation { continuation in
                 let done: Result<CachedBundle, any Error>? = state.withLock { state in
                     if let bundle = state.loaded[hash] { return .success(bundle) }
@@ -189,10 +206,14 @@ public final class BundleCache: Sendable {
                 if let done { continuation.resume(with: done) }
             }
         case .leader:
+            metrics.misses.increment()
+            let started = ContinuousClock.now
             let result: Result<CachedBundle, any Error>
             do {
                 result = .success(try await load(record))
+                metrics.loadDuration.recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
             } catch {
+                metrics.failed(error)
                 result = .failure(error)
             }
             let waiters = state.withLock { state in
@@ -208,6 +229,7 @@ public final class BundleCache: Sendable {
             }
             for waiter in waiters { waiter.resume(with: result) }
             evictIfNeeded()
+            metrics.bytes.record(cachedBytes)
             return try result.get()
         }
     }
@@ -279,6 +301,8 @@ public final class BundleCache: Sendable {
 
     /// Moves a bundle's tree aside (so a fresh load can take its place) and schedules its deletion.
     private func retire(_ bundle: CachedBundle, reason: String) {
+        metrics.evictions.increment()
+        metrics.bytes.record(cachedBytes)
         let aside = trashRoot + "/" + bundle.contentHash.hex + "-" + UUID().uuidString
         if rename(bundle.root, aside) == 0 {
             let deleteAfter = ContinuousClock.now + configuration.evictionGrace

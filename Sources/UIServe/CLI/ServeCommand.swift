@@ -3,6 +3,7 @@ import Foundation
 import BundleIndex
 import Hummingbird
 import Logging
+import Prometheus
 
 /// `uiserve serve`: the HTTP server, configured from the environment (see the README's table).
 struct ServeCommand: AsyncParsableCommand {
@@ -22,10 +23,13 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let registry = try await SQLRegistry.open(url: config.registryURL)
         try await registry.migrate()
+        let prometheus = PrometheusCollectorRegistry()
         let cache = try BundleCache(configuration: config.cacheConfiguration, store: config.makeStore(), trust: config.loadTrust(),
-                                    denylist: config.loadDenylist(), logger: logger)
+                                    denylist: config.loadDenylist(), logger: logger,
+                                    metrics: CacheMetrics(factory: PrometheusMetricsFactory(registry: prometheus)))
         let app = try UIServeApplication.build(configuration: config, registry: CachedRegistry(registry, ttl: config.registryCacheTTL), cache: cache,
-                                               logger: logger, services: [ReloadOnHangup(configuration: config, cache: cache, logger: logger)])
+                                               logger: logger, prometheus: prometheus,
+                                               services: [ReloadOnHangup(configuration: config, cache: cache, logger: logger)])
         let base = "http://\(config.host):\(config.port)"
         print("uiserve listening on \(base) (store: \(config.storeBase), registry: \(config.registryURL), cache: \(config.cacheRoot), signatures: \(config.signaturePolicy.rawValue))")
         if let hash = config.demoContentHash {
