@@ -17,7 +17,8 @@ enum UIServeApplication {
         let resolver = BundleResolver(registry: registry, cache: cache)
         let assets = UIAssetResponder(
             resolver: resolver,
-            headers: try UIHeaderPolicy(contentSecurityPolicy: configuration.contentSecurityPolicy, frameAncestors: configuration.frameAncestors))
+            headers: try UIHeaderPolicy(contentSecurityPolicy: configuration.contentSecurityPolicy, frameAncestors: configuration.frameAncestors),
+            hot: HotAssetCache(maxBytes: configuration.hotCacheBytes))
         let metrics = HTTPMetrics(factory: PrometheusMetricsFactory(registry: prometheus))
         let router = Router(context: Context.self)
         OpsRoutes(registry: registry, cache: cache, resolver: resolver, prometheus: prometheus, adminToken: configuration.adminToken).register(on: router)

@@ -29,6 +29,8 @@ struct Configuration: Sendable {
     var maxCacheBytes: Int64
     /// `EXT_BUNDLE_DENYLIST`: a file of revoked content hashes (re-read on SIGHUP).
     var denylistPath: String?
+    /// `EXT_UI_HOT_CACHE_BYTES` (default 64 MiB): memory for small files (up to 256 KiB each).
+    var hotCacheBytes: Int64
     /// `EXT_BUNDLE_MAX_BYTES` (default 200 MiB).
     var maxBundleBytes: Int64
     /// `EXT_BUNDLE_MAX_ENTRIES` (10,000), `EXT_STATIC_MAX_FILE_BYTES` (32 MiB), `EXT_BUNDLE_MAX_EXPANDED_BYTES` (256 MiB).
@@ -49,7 +51,7 @@ struct Configuration: Sendable {
         "SIGNING_POLICY", "EXT_CACHE_ROOT", "EXT_BUNDLE_MAX_BYTES", "EXT_BUNDLE_MAX_ENTRIES", "EXT_STATIC_MAX_FILE_BYTES",
         "EXT_BUNDLE_MAX_EXPANDED_BYTES", "EXT_UI_CONTENT_SECURITY_POLICY", "EXT_UI_FRAME_ANCESTORS", "UISERVE_DEMO_EXTENSION",
         "UISERVE_DEMO_CONTENT_HASH", "STORAGE_S3_ENDPOINT", "STORAGE_S3_REGION", "STORAGE_S3_ACCESS_KEY", "STORAGE_S3_SECRET_KEY",
-        "STORAGE_S3_FORCE_PATH_STYLE", "STORAGE_S3_CA_FILE", "EXT_REGISTRY_CACHE_TTL_MS", "EXT_CACHE_MAX_BYTES", "EXT_BUNDLE_DENYLIST", "UISERVE_ADMIN_TOKEN",
+        "STORAGE_S3_FORCE_PATH_STYLE", "STORAGE_S3_CA_FILE", "EXT_REGISTRY_CACHE_TTL_MS", "EXT_CACHE_MAX_BYTES", "EXT_BUNDLE_DENYLIST", "UISERVE_ADMIN_TOKEN", "EXT_UI_HOT_CACHE_BYTES",
     ]
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -81,6 +83,7 @@ struct Configuration: Sendable {
         cacheRoot = value("EXT_CACHE_ROOT") ?? ".uiserve/cache"
         maxCacheBytes = try integer("EXT_CACHE_MAX_BYTES", 1 << 30)
         denylistPath = value("EXT_BUNDLE_DENYLIST")
+        hotCacheBytes = try integer("EXT_UI_HOT_CACHE_BYTES", 64 << 20)
         maxBundleBytes = try integer("EXT_BUNDLE_MAX_BYTES", 200 << 20)
         limits = ExtractionPolicy.Limits(
             maxEntries: Int(try integer("EXT_BUNDLE_MAX_ENTRIES", 10_000)),

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import _NIOFileSystem
 
 /// Serving one resolved file: validators, preconditions (RFC 9110 §13.2.2), ranges (§14) and the
 /// response headers of `UIHeaderPolicy`.
@@ -39,7 +40,7 @@ extension UIAssetResponder {
         case .whole:
             fields[.contentLength] = String(size)
             if request.method == .head || size == 0 { return Response(status: .ok, headers: fields) }
-            return Response(status: .ok, headers: fields, body: try await fileIO.loadFile(path: path, range: 0...Int(size - 1), context: context))
+            return Response(status: .ok, headers: fields, body: try await body(bundle: bundle, path: path, size: size, range: 0...(size - 1)))
         case .unsatisfiable:
             return ErrorResponse.make(.rangeNotSatisfiable, code: "range_not_satisfiable", requestID: requestID,
                                       extra: [.contentRange: "bytes */\(size)", .eTag: tag.description])
@@ -48,8 +49,7 @@ extension UIAssetResponder {
             fields[.contentRange] = "bytes \(only.lowerBound)-\(only.upperBound)/\(size)"
             fields[.contentLength] = String(only.upperBound - only.lowerBound + 1)
             if request.method == .head { return Response(status: .partialContent, headers: fields) }
-            let body = try await fileIO.loadFile(path: path, range: Int(only.lowerBound)...Int(only.upperBound), context: context)
-            return Response(status: .partialContent, headers: fields, body: body)
+            return Response(status: .partialContent, headers: fields, body: try await body(bundle: bundle, path: path, size: size, range: only))
         case .ranges(let ranges):
             let boundary = "uiserve-" + String(file.sha256.prefix(16))
             let body = try Self.multipart(path: path, ranges: ranges, length: size, mediaType: file.mediaType, boundary: boundary)
@@ -57,6 +57,23 @@ extension UIAssetResponder {
             fields[.contentLength] = String(body.readableBytes)
             if request.method == .head { return Response(status: .partialContent, headers: fields) }
             return Response(status: .partialContent, headers: fields, body: ResponseBody(byteBuffer: body))
+        }
+    }
+
+    /// The body for `range` of a file: from the hot cache (small files), or streamed from disk.
+    func body(bundle: CachedBundle, path: String, size: Int64, range: ClosedRange<Int64>) async throws -> ResponseBody {
+        switch try await hot.body(hash: bundle.contentHash, path: path, size: size, range: range) {
+        case .buffer(let buffer):
+            return ResponseBody(byteBuffer: buffer)
+        case .stream(let path, let range):
+            return ResponseBody(contentLength: Int(range.upperBound - range.lowerBound + 1)) { writer in
+                try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+                    for try await chunk in handle.readChunks(in: range, chunkLength: .kibibytes(128)) {
+                        try await writer.write(chunk)
+                    }
+                }
+                try await writer.finish(nil)
+            }
         }
     }
 

@@ -8,7 +8,7 @@ import Hummingbird
 struct UIAssetResponder: Sendable {
     let resolver: BundleResolver
     let headers: UIHeaderPolicy
-    let fileIO = FileIO()
+    let hot: HotAssetCache
 
     func respond(to request: Request, context: some RequestContext, requestID: String) async throws -> Response {
         guard request.method == .get || request.method == .head else {

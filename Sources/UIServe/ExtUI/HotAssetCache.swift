@@ -1,0 +1,69 @@
+import BundleIndex
+import NIOCore
+import Synchronization
+import _NIOFileSystem
+
+/// Small files held in memory, byte-budgeted and LRU-evicted, so the hot path serves them with no
+/// file system call at all; larger files are streamed from disk in bounded chunks (an open and
+/// reads, no `stat()`: sizes come from the index). Entries are keyed by content hash and path, so
+/// they are immutable and stay correct even after the bundle's tree is evicted from disk.
+final class HotAssetCache: Sendable {
+    private struct Key: Hashable, Sendable {
+        var hash: ContentHash
+        var path: String
+    }
+
+    private struct State {
+        var buffers: [Key: ByteBuffer] = [:]
+        var book = LRUBook<Key>()
+    }
+
+    /// Files up to this size are kept in memory (default 256 KiB).
+    let maxFileBytes: Int64
+    /// All kept files together (default 64 MiB).
+    let maxBytes: Int64
+    private let state = Mutex(State())
+
+    init(maxFileBytes: Int64 = 256 << 10, maxBytes: Int64 = 64 << 20) {
+        self.maxFileBytes = maxFileBytes
+        self.maxBytes = maxBytes
+    }
+
+    /// The bytes currently held.
+    var heldBytes: Int64 { state.withLock { $0.book.totalBytes } }
+
+    /// A body for `range` of the file at `path` (`size` bytes, from the index): from memory when the
+    /// file is small (read once on first use), else streamed.
+    func body(hash: ContentHash, path: String, size: Int64, range: ClosedRange<Int64>) async throws -> ResponseBodySource {
+        guard size <= maxFileBytes else { return .stream(path: path, range: range) }
+        let key = Key(hash: hash, path: path)
+        if let buffer = state.withLock({ state -> ByteBuffer? in
+            guard let buffer = state.buffers[key] else { return nil }
+            state.book.touch(key)
+            return buffer
+        }) {
+            return .buffer(buffer.getSlice(at: Int(range.lowerBound), length: Int(range.upperBound - range.lowerBound + 1)) ?? buffer)
+        }
+        let buffer = try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
+            try await handle.readToEnd(maximumSizeAllowed: .bytes(size))
+        }
+        guard Int64(buffer.readableBytes) == size else {
+            throw BundleIndexError(.io, "\(path): size differs from the index")
+        }
+        state.withLock { state in
+            state.buffers[key] = buffer
+            state.book.insert(key, bytes: size)
+            for victim in state.book.victims(budget: maxBytes, pinned: []) {
+                state.book.remove(victim)
+                state.buffers[victim] = nil
+            }
+        }
+        return .buffer(buffer.getSlice(at: Int(range.lowerBound), length: Int(range.upperBound - range.lowerBound + 1)) ?? buffer)
+    }
+
+    /// Where a response body comes from.
+    enum ResponseBodySource {
+        case buffer(ByteBuffer)
+        case stream(path: String, range: ClosedRange<Int64>)
+    }
+}
