@@ -73,8 +73,21 @@ http {
   }
 }
 NGINX
+# nginx's workers run as www-data: let them reach the tree (mktemp made the directory 0700).
+chmod 755 "$work" "$work/nginx"
+chmod -R a+rX "$work/nginx/root"
 /usr/sbin/nginx -c "$work/nginx/nginx.conf" -p "$work/nginx"
 until curl -s -o /dev/null http://127.0.0.1:18091/f1k.js; do sleep 0.2; done
+
+# Both servers must answer 200 with the same bytes before anything is measured.
+for f in f1k.js f32k.js f1m.js; do
+  a=$(curl -s -w '%{http_code} %{size_download}' -o /dev/null "$base/$f")
+  b=$(curl -s -w '%{http_code} %{size_download}' -o /dev/null "http://127.0.0.1:18091/$f")
+  [ "$a" = "$b" ] && [ "${a%% *}" = 200 ] || { echo "bench: $f differs: uiserve $a, nginx $b" >&2; exit 1; }
+  a=$(curl -s -H 'Accept-Encoding: br, gzip' -w '%{http_code}' -o /dev/null "$base/$f")
+  b=$(curl -s -H 'Accept-Encoding: br, gzip' -w '%{http_code}' -o /dev/null "http://127.0.0.1:18091/$f")
+  [ "$a" = 200 ] && [ "$b" = 200 ] || { echo "bench: $f with Accept-Encoding: uiserve $a, nginx $b" >&2; exit 1; }
+done
 
 rps() { wrk -t2 -c64 -d"${seconds}s" --latency "$@" 2>/dev/null | awk '/Requests\/sec/ {print $2}'; }
 out="bench/results/ext-ui-$(date -u +%Y-%m-%d).md"

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 /// Builds the HTTP application: `/ext-ui/` (raw-path routing, see `UIAssetResponder`), the ops
 /// endpoints and the demo host page.
@@ -55,13 +56,18 @@ enum UIServeApplication {
     }
 }
 
-/// The request id: the client's `x-request-id` when it is a sane token, else a new one.
+/// The request id: the client's `x-request-id` when it is a sane token, else a new one: a random
+/// per-process prefix and a counter (unique, cheap: no UUID per request).
 enum RequestIdentifier {
+    private static let prefix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    private static let counter = Atomic<UInt64>(0)
+
     static func from(_ header: String?) -> String {
         if let header, (1...128).contains(header.utf8.count),
-            header.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.:".unicodeScalars.contains($0) }) {
+            header.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e || $0 == 0x3a }) {
             return header
         }
-        return UUID().uuidString.lowercased()
+        let next = counter.add(1, ordering: .relaxed).newValue
+        return prefix + "-" + String(next, radix: 16)
     }
 }

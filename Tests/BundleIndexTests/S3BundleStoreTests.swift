@@ -103,10 +103,11 @@ struct S3BundleStoreTests {
         }
     }
 
-    @Test func retriesTwo503sThenSucceeds() async throws {
+    /// Fetches the demo bundle through a fault proxy in `mode`; returns the proxy's request count.
+    static func fetchDemoThroughProxy(mode: String, count: Int) async throws -> Int {
         let location = try TestServices.makeBucket()
         try await S3BundleStore(location: location).put(key: try Self.demoKey(), from: Fixtures.demoBundle)
-        let proxy = try TestServices.FaultProxy(upstream: String(location.endpoint.dropFirst("http://".count)), mode: "fail", count: 2)
+        let proxy = try TestServices.FaultProxy(upstream: String(location.endpoint.dropFirst("http://".count)), mode: mode, count: count)
         defer { proxy.stop() }
         var proxied = location
         proxied.endpoint = proxy.endpoint
@@ -114,21 +115,15 @@ struct S3BundleStoreTests {
             try await S3BundleStore(location: proxied, retry: Self.fast).fetch(key: try Self.demoKey(), to: dir + "/b", limit: 1 << 30)
         }
         #expect(fetched.hash == (try FileDigest.contentHash(ofFileAt: Fixtures.demoBundle)))
-        #expect(try proxy.requests() == 3)
+        return try proxy.requests()
+    }
+
+    @Test func retriesTwo503sThenSucceeds() async throws {
+        #expect(try await Self.fetchDemoThroughProxy(mode: "fail", count: 2) == 3)
     }
 
     @Test func connectionResetMidBodyIsRetried() async throws {
-        let location = try TestServices.makeBucket()
-        try await S3BundleStore(location: location).put(key: try Self.demoKey(), from: Fixtures.demoBundle)
-        let proxy = try TestServices.FaultProxy(upstream: String(location.endpoint.dropFirst("http://".count)), mode: "reset", count: 1)
-        defer { proxy.stop() }
-        var proxied = location
-        proxied.endpoint = proxy.endpoint
-        let fetched = try await Fixtures.withTemporaryDirectory { dir in
-            try await S3BundleStore(location: proxied, retry: Self.fast).fetch(key: try Self.demoKey(), to: dir + "/b", limit: 1 << 30)
-        }
-        #expect(fetched.hash == (try FileDigest.contentHash(ofFileAt: Fixtures.demoBundle)))
-        #expect(try proxy.requests() == 2)
+        #expect(try await Self.fetchDemoThroughProxy(mode: "reset", count: 1) == 2)
     }
 
     @Test func persistentFailureGivesUpWithinTheDeadline() async throws {

@@ -1,4 +1,5 @@
 import BundleIndex
+import HTTPTypes
 import NIOCore
 import Synchronization
 import _NIOFileSystem
@@ -65,5 +66,31 @@ final class HotAssetCache: Sendable {
     enum ResponseBodySource {
         case buffer(ByteBuffer)
         case stream(path: String, range: ClosedRange<Int64>)
+    }
+}
+
+/// Prebuilt response header blocks per (bundle, file, encoding): the validators and policy headers
+/// of a file never change, so they are validated and assembled once. Bounded by entry count.
+final class HeaderBlockCache: Sendable {
+    private struct Key: Hashable, Sendable {
+        var hash: ContentHash
+        var path: String
+        var coding: String
+    }
+
+    private let blocks = Mutex<[Key: HTTPFields]>([:])
+    let maxEntries: Int
+
+    init(maxEntries: Int = 50_000) { self.maxEntries = maxEntries }
+
+    func block(hash: ContentHash, path: String, coding: String, build: () -> HTTPFields) -> HTTPFields {
+        let key = Key(hash: hash, path: path, coding: coding)
+        if let fields = blocks.withLock({ $0[key] }) { return fields }
+        let fields = build()
+        blocks.withLock { blocks in
+            if blocks.count >= maxEntries { blocks.removeAll() }
+            blocks[key] = fields
+        }
+        return fields
     }
 }

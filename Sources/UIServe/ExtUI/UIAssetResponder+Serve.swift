@@ -17,11 +17,16 @@ extension UIAssetResponder {
         let tag = EntityTag.forFile(sha256: file.sha256, encoding: variant == nil ? nil : coding)
         let size = variant?.size ?? file.size
         let path = variant.map(bundle.variantPath) ?? bundle.filePath(relative)
-        var fields = baseHeaders(file: file, requestID: requestID)
-        fields[.eTag] = tag.description
-        if !variants.isEmpty { fields[.vary] = "Accept-Encoding" }
-        if variant != nil { fields[.contentEncoding] = coding }
-        if let lastModified = bundle.lastModified { fields[.lastModified] = HTTPDate.format(lastModified) }
+        // The header block of this (file, encoding) is built once and reused; only the request id varies.
+        var fields = headerBlocks.block(hash: bundle.contentHash, path: relative, coding: coding) {
+            var fields = baseHeaders(file: file)
+            fields[.eTag] = tag.description
+            if !variants.isEmpty { fields[.vary] = "Accept-Encoding" }
+            if variant != nil { fields[.contentEncoding] = coding }
+            if let lastModified = bundle.lastModified { fields[.lastModified] = HTTPDate.format(lastModified) }
+            return fields
+        }
+        fields[.requestID] = requestID
         let conditions = Preconditions(
             ifMatch: request.headers[values: .ifMatch].nonEmptyJoined, ifNoneMatch: request.headers[values: .ifNoneMatch].nonEmptyJoined,
             ifModifiedSince: request.headers[.ifModifiedSince], ifUnmodifiedSince: request.headers[.ifUnmodifiedSince],
@@ -78,7 +83,7 @@ extension UIAssetResponder {
     }
 
     /// Headers every successful asset response carries.
-    func baseHeaders(file: BundleIndexFile.File, requestID: String) -> HTTPFields {
+    func baseHeaders(file: BundleIndexFile.File) -> HTTPFields {
         var fields: HTTPFields = [:]
         fields[.contentType] = file.mediaType
         fields[.cacheControl] = UIHeaderPolicy.immutable
@@ -88,7 +93,6 @@ extension UIAssetResponder {
         fields[.referrerPolicy] = "no-referrer"
         fields[.permissionsPolicy] = UIHeaderPolicy.permissionsPolicy
         fields[.acceptRanges] = "bytes"
-        fields[.requestID] = requestID
         if file.mediaType.hasPrefix("text/html") { fields[.contentSecurityPolicy] = headers.contentSecurityPolicy }
         return fields
     }

@@ -9,6 +9,7 @@ struct UIAssetResponder: Sendable {
     let resolver: BundleResolver
     let headers: UIHeaderPolicy
     let hot: HotAssetCache
+    let headerBlocks = HeaderBlockCache()
 
     func respond(to request: Request, context: some RequestContext, requestID: String) async throws -> Response {
         guard request.method == .get || request.method == .head else {

@@ -1,8 +1,19 @@
 import Metrics
+import Synchronization
 
-/// Request metrics by route template and status, and response bytes, for `/metrics`.
-struct HTTPMetrics: Sendable {
+/// Request metrics by route template and status, and response bytes, for `/metrics`. Counters are
+/// made once per label set and reused: making one per request would cost a factory lookup each time.
+final class HTTPMetrics: Sendable {
+    private struct Key: Hashable {
+        var route: String
+        var status: Int
+    }
+
     let factory: any MetricsFactory
+    private let requests = Mutex<[Key: Counter]>([:])
+    private let bytes = Mutex<[String: Counter]>([:])
+
+    init(factory: any MetricsFactory) { self.factory = factory }
 
     /// The route template of a path: a bounded label set, never the raw path.
     static func template(_ path: String) -> String {
@@ -13,9 +24,23 @@ struct HTTPMetrics: Sendable {
         }
     }
 
-    func record(path: String, status: Int, bytes: Int?) {
+    func record(path: String, status: Int, bytes count: Int?) {
         let route = Self.template(path)
-        Counter(label: "uiserve_http_requests_total", dimensions: [("route", route), ("status", String(status))], factory: factory).increment()
-        if let bytes { Counter(label: "uiserve_http_response_bytes_total", dimensions: [("route", route)], factory: factory).increment(by: bytes) }
+        let key = Key(route: route, status: status)
+        let counter = requests.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Counter(label: "uiserve_http_requests_total", dimensions: [("route", route), ("status", String(status))], factory: factory)
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+        guard let count else { return }
+        let byteCounter = bytes.withLock { counters in
+            if let counter = counters[route] { return counter }
+            let counter = Counter(label: "uiserve_http_response_bytes_total", dimensions: [("route", route)], factory: factory)
+            counters[route] = counter
+            return counter
+        }
+        byteCounter.increment(by: count)
     }
 }
