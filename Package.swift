@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
         .package(url: "https://github.com/vapor/async-kit", from: "1.22.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
     ],
     targets: [
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
@@ -47,7 +48,7 @@ let package = Package(
         ),
         .target(
             name: "Gateway",
-            dependencies: ["BundleIndex"]
+            dependencies: ["BundleIndex", .product(name: "JWTKit", package: "jwt-kit")]
         ),
         .executableTarget(
             name: "UIServe",
@@ -67,7 +68,7 @@ let package = Package(
         ),
         .target(name: "TestSupport", dependencies: ["BundleIndex"], path: "Tests/TestSupport"),
         .testTarget(name: "BundleIndexTests", dependencies: ["BundleIndex", "TestSupport"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway"]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", .product(name: "JWTKit", package: "jwt-kit")]),
         .testTarget(
             name: "UIServeTests",
             dependencies: [
