@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
         .package(url: "https://github.com/vapor/async-kit", from: "1.22.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(name: "CArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
@@ -48,7 +49,13 @@ let package = Package(
         ),
         .target(
             name: "Gateway",
-            dependencies: ["BundleIndex", .product(name: "JWTKit", package: "jwt-kit")]
+            dependencies: [
+                "BundleIndex",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
         ),
         .executableTarget(
             name: "UIServe",
@@ -72,8 +79,9 @@ let package = Package(
         .testTarget(
             name: "UIServeTests",
             dependencies: [
-                "UIServe", "BundleIndex", "TestSupport",
+                "UIServe", "BundleIndex", "Gateway", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
     ],

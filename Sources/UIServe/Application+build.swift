@@ -1,5 +1,6 @@
 import BundleIndex
 import Foundation
+import Gateway
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -13,7 +14,7 @@ enum UIServeApplication {
     typealias Context = BasicRequestContext
 
     static func build(configuration: Configuration, registry: any Registry, cache: BundleCache, logger: Logger,
-                      prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                      prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), gateway: GatewayResponder? = nil,
                       services: [any Service] = []) throws -> some ApplicationProtocol {
         let resolver = BundleResolver(registry: registry, cache: cache)
         let assets = UIAssetResponder(
@@ -37,6 +38,12 @@ enum UIServeApplication {
             var response: Response
             if path.hasPrefix("/ext-ui/") || path == "/ext-ui" {
                 response = try await assets.respond(to: request, context: context, requestID: requestID)
+            } else if path.hasPrefix("/api/ext/") || path == "/api/ext" {
+                if let gateway {
+                    response = await gateway.respond(to: request, requestID: requestID)
+                } else {
+                    response = ErrorResponse.make(.serviceUnavailable, code: "gateway_not_configured", requestID: requestID)
+                }
             } else {
                 do {
                     response = try await routes.respond(to: request, context: context)

@@ -1,5 +1,6 @@
 import BundleIndex
 import Foundation
+import Gateway
 
 /// Everything `uiserve` reads from its environment, with documented defaults, turned into the
 /// modules' configurations. Names match the host application's where it has one. Relative paths
@@ -44,6 +45,19 @@ struct Configuration: Sendable {
     var demoContentHash: ContentHash?
     /// `UISERVE_ADMIN_TOKEN`: bearer token for `POST /internal/prefetch` (no token: the endpoint answers 401).
     var adminToken: String?
+    /// `RUNNER_BASE_URL`: the Runner (`/api/ext` answers 503 until it and a JWT key are set).
+    var runnerBaseURL: String?
+    /// `EXT_GATEWAY_JWT_SECRET` (HS256) or `EXT_GATEWAY_JWKS_FILE` (RS256/ES256/EdDSA), `EXT_GATEWAY_JWT_AUDIENCE`,
+    /// `EXT_GATEWAY_TENANT_CLAIM` (default `tenant`).
+    var jwtSecret: String?
+    var jwksFile: String?
+    var jwtAudience: String?
+    var tenantClaim: String
+    /// `RUNNER_SERVICE_TOKEN`, `EXT_GATEWAY_ALLOWED_ORIGINS` (comma-separated), `EXT_GATEWAY_MAX_BODY_BYTES`,
+    /// `EXT_GATEWAY_MAX_RESPONSE_BYTES`, `EXT_GATEWAY_TIMEOUT_MS`.
+    var gateway: GatewayConfiguration
+    /// `EXT_GATEWAY_RATE_LIMIT`, e.g. `50/s burst 100` (none by default).
+    var rateLimit: RateLimiter.Limit?
 
     /// Every variable this type reads, for the documentation and the completeness test.
     static let variables = [
@@ -51,7 +65,9 @@ struct Configuration: Sendable {
         "SIGNING_POLICY", "EXT_CACHE_ROOT", "EXT_BUNDLE_MAX_BYTES", "EXT_BUNDLE_MAX_ENTRIES", "EXT_STATIC_MAX_FILE_BYTES",
         "EXT_BUNDLE_MAX_EXPANDED_BYTES", "EXT_UI_CONTENT_SECURITY_POLICY", "EXT_UI_FRAME_ANCESTORS", "UISERVE_DEMO_EXTENSION",
         "UISERVE_DEMO_CONTENT_HASH", "STORAGE_S3_ENDPOINT", "STORAGE_S3_REGION", "STORAGE_S3_ACCESS_KEY", "STORAGE_S3_SECRET_KEY",
-        "STORAGE_S3_FORCE_PATH_STYLE", "STORAGE_S3_CA_FILE", "EXT_REGISTRY_CACHE_TTL_MS", "EXT_CACHE_MAX_BYTES", "EXT_BUNDLE_DENYLIST", "UISERVE_ADMIN_TOKEN", "EXT_UI_HOT_CACHE_BYTES",
+        "STORAGE_S3_FORCE_PATH_STYLE", "STORAGE_S3_CA_FILE", "EXT_REGISTRY_CACHE_TTL_MS", "EXT_CACHE_MAX_BYTES", "EXT_BUNDLE_DENYLIST", "UISERVE_ADMIN_TOKEN", "EXT_UI_HOT_CACHE_BYTES", "RUNNER_BASE_URL",
+        "RUNNER_SERVICE_TOKEN", "EXT_GATEWAY_JWT_SECRET", "EXT_GATEWAY_JWKS_FILE", "EXT_GATEWAY_JWT_AUDIENCE", "EXT_GATEWAY_TENANT_CLAIM",
+        "EXT_GATEWAY_ALLOWED_ORIGINS", "EXT_GATEWAY_MAX_BODY_BYTES", "EXT_GATEWAY_MAX_RESPONSE_BYTES", "EXT_GATEWAY_TIMEOUT_MS", "EXT_GATEWAY_RATE_LIMIT",
     ]
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -93,6 +109,25 @@ struct Configuration: Sendable {
         frameAncestors = value("EXT_UI_FRAME_ANCESTORS")
         demoExtension = value("UISERVE_DEMO_EXTENSION") ?? "acme.hello"
         demoContentHash = try value("UISERVE_DEMO_CONTENT_HASH").map(ContentHash.parse)
+        runnerBaseURL = value("RUNNER_BASE_URL")
+        jwtSecret = value("EXT_GATEWAY_JWT_SECRET")
+        jwksFile = value("EXT_GATEWAY_JWKS_FILE")
+        jwtAudience = value("EXT_GATEWAY_JWT_AUDIENCE")
+        tenantClaim = value("EXT_GATEWAY_TENANT_CLAIM") ?? "tenant"
+        gateway = GatewayConfiguration(
+            runnerServiceToken: value("RUNNER_SERVICE_TOKEN"),
+            allowedOrigins: Set((value("EXT_GATEWAY_ALLOWED_ORIGINS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }),
+            maxBodyBytes: Int(try integer("EXT_GATEWAY_MAX_BODY_BYTES", 10 << 20)),
+            maxResponseBytes: Int(try integer("EXT_GATEWAY_MAX_RESPONSE_BYTES", 10 << 20)),
+            timeout: .milliseconds(try integer("EXT_GATEWAY_TIMEOUT_MS", 5000)))
+        if let text = value("EXT_GATEWAY_RATE_LIMIT") {
+            guard let limit = RateLimiter.Limit(parsing: text) else {
+                throw UIServeError.configuration("EXT_GATEWAY_RATE_LIMIT='\(text)' must look like '50/s burst 100'")
+            }
+            rateLimit = limit
+        } else {
+            rateLimit = nil
+        }
         adminToken = value("UISERVE_ADMIN_TOKEN")
         if let adminToken, adminToken.utf8.count < 16 {
             throw UIServeError.configuration("UISERVE_ADMIN_TOKEN must be at least 16 characters")
@@ -118,5 +153,25 @@ struct Configuration: Sendable {
     var cacheConfiguration: BundleCache.Configuration {
         BundleCache.Configuration(root: cacheRoot, maxBundleBytes: maxBundleBytes, limits: limits, keyTemplate: keyTemplate,
                                   signaturePolicy: signaturePolicy, maxCacheBytes: maxCacheBytes)
+    }
+}
+
+extension Configuration {
+    /// The gateway, when `RUNNER_BASE_URL` and a JWT key are configured; nil otherwise.
+    func makeGateway(registry: any Registry, runner: (any RunnerClient)? = nil) async throws -> GatewayResponder? {
+        guard let runnerBaseURL else { return nil }
+        let authenticator: TenantAuthenticator
+        if let jwksFile {
+            guard let data = FileManager.default.contents(atPath: jwksFile) else {
+                throw UIServeError.configuration("EXT_GATEWAY_JWKS_FILE=\(jwksFile): cannot read")
+            }
+            authenticator = try await .jwks(json: String(decoding: data, as: UTF8.self), audience: jwtAudience, tenantClaim: tenantClaim)
+        } else if let jwtSecret {
+            authenticator = try await .hs256(secret: jwtSecret, audience: jwtAudience, tenantClaim: tenantClaim)
+        } else {
+            throw UIServeError.configuration("RUNNER_BASE_URL is set: set EXT_GATEWAY_JWT_SECRET or EXT_GATEWAY_JWKS_FILE too")
+        }
+        return GatewayResponder(configuration: gateway, authenticator: authenticator, registry: registry,
+                                runner: runner ?? HTTPRunnerClient(baseURL: runnerBaseURL), limiter: rateLimit.map { RateLimiter(limit: $0) })
     }
 }

@@ -6,6 +6,7 @@ public final class CachedRegistry: Registry {
     private let extensions: TTLCache<String, ExtensionRecord>
     private let bundles: TTLCache<String, BundleRecord>
     private let installs: TTLCache<String, InstallRecord>
+    private let versions: TTLCache<String, VersionRecord>
 
     /// Negative answers live at most `negativeTTL` (default: the TTL, capped at 5 s) so a just-published
     /// bundle or a just-enabled install is not refused for long.
@@ -16,6 +17,7 @@ public final class CachedRegistry: Registry {
         extensions = TTLCache(positiveTTL: ttl, negativeTTL: negative, now: now)
         bundles = TTLCache(positiveTTL: ttl, negativeTTL: negative, now: now)
         installs = TTLCache(positiveTTL: ttl, negativeTTL: negative, now: now)
+        versions = TTLCache(positiveTTL: ttl, negativeTTL: negative, now: now)
     }
 
     public func extensionRecord(matching id: String) async throws -> ExtensionRecord? {
@@ -32,6 +34,10 @@ public final class CachedRegistry: Registry {
 
     public func enabledInstall(tenantID: String, extensionID: String) async throws -> InstallRecord? {
         try await installs.value(for: "\(tenantID) \(extensionID)") { try await inner.enabledInstall(tenantID: tenantID, extensionID: extensionID) }
+    }
+
+    public func versionRecord(versionID: String) async throws -> VersionRecord? {
+        try await versions.value(for: versionID) { try await inner.versionRecord(versionID: versionID) }
     }
 
     public func probe() async throws { try await inner.probe() }

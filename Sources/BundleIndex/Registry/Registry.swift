@@ -15,6 +15,9 @@ public protocol Registry: Sendable {
     /// The tenant's install of the extension when it is enabled (`is_enabled` and `status = 'enabled'`).
     func enabledInstall(tenantID: String, extensionID: String) async throws -> InstallRecord?
 
+    /// A version with the API endpoints its manifest declared.
+    func versionRecord(versionID: String) async throws -> VersionRecord?
+
     /// Whether the registry answers (for readiness checks).
     func probe() async throws
 }
@@ -93,5 +96,20 @@ public struct InstallRecord: Sendable, Equatable, Codable {
         self.status = status
         self.grantedCapabilities = grantedCapabilities
         self.config = config
+    }
+}
+
+/// One row of `extension_version`: the endpoints the gateway may forward.
+public struct VersionRecord: Sendable, Equatable {
+    public var id: String
+    public var extensionID: String
+    public var version: String
+    public var endpoints: [ExtensionManifest.Endpoint]
+
+    public init(id: String, extensionID: String, version: String, endpoints: [ExtensionManifest.Endpoint]) {
+        self.id = id
+        self.extensionID = extensionID
+        self.version = version
+        self.endpoints = endpoints
     }
 }

@@ -213,6 +213,24 @@ public final class SQLRegistry: Registry, @unchecked Sendable {
         }
     }
 
+    private struct VersionRow: Decodable {
+        var id: String
+        var registry_id: String
+        var version: String
+        var api_endpoints: String?
+    }
+
+    public func versionRecord(versionID: String) async throws -> VersionRecord? {
+        try await query("version lookup") {
+            guard let row = try await self.database.raw("""
+                SELECT CAST(id AS TEXT) AS id, CAST(registry_id AS TEXT) AS registry_id, version, CAST(api_endpoints AS TEXT) AS api_endpoints
+                FROM extension_version WHERE CAST(id AS TEXT) = \(bind: versionID)
+                """).first(decoding: VersionRow.self) else { return nil }
+            let endpoints = row.api_endpoints.flatMap { try? JSONDecoder().decode([ExtensionManifest.Endpoint].self, from: Data($0.utf8)) } ?? []
+            return VersionRecord(id: row.id, extensionID: row.registry_id, version: row.version, endpoints: endpoints)
+        }
+    }
+
     public func probe() async throws {
         _ = try await query("probe") { try await self.database.raw("SELECT 1 AS one").first() }
     }

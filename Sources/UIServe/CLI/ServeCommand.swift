@@ -27,8 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
         let cache = try BundleCache(configuration: config.cacheConfiguration, store: config.makeStore(), trust: config.loadTrust(),
                                     denylist: config.loadDenylist(), logger: logger,
                                     metrics: CacheMetrics(factory: PrometheusMetricsFactory(registry: prometheus)))
-        let app = try UIServeApplication.build(configuration: config, registry: CachedRegistry(registry, ttl: config.registryCacheTTL), cache: cache,
-                                               logger: logger, prometheus: prometheus,
+        let cachedRegistry = CachedRegistry(registry, ttl: config.registryCacheTTL)
+        let app = try UIServeApplication.build(configuration: config, registry: cachedRegistry, cache: cache,
+                                               logger: logger, prometheus: prometheus, gateway: try await config.makeGateway(registry: cachedRegistry),
                                                services: [ReloadOnHangup(configuration: config, cache: cache, logger: logger)])
         let base = "http://\(config.host):\(config.port)"
         print("uiserve listening on \(base) (store: \(config.storeBase), registry: \(config.registryURL), cache: \(config.cacheRoot), signatures: \(config.signaturePolicy.rawValue))")

@@ -18,6 +18,7 @@ final class HTTPMetrics: Sendable {
     /// The route template of a path: a bounded label set, never the raw path.
     static func template(_ path: String) -> String {
         if path.hasPrefix("/ext-ui/") || path == "/ext-ui" { return "/ext-ui/{extensionId}/{contentHash}/{path}" }
+        if path.hasPrefix("/api/ext/") || path == "/api/ext" { return "/api/ext/{extensionId}/{path}" }
         switch path {
         case "/", "/healthz", "/readyz", "/metrics", "/internal/prefetch": return path
         default: return "other"

@@ -1,0 +1,51 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// How the gateway reaches the Runner. A seam owned by the gateway, so its logic is tested against
+/// fakes as well as against a real HTTP Runner on loopback.
+public protocol RunnerClient: Sendable {
+    /// POSTs `body` (the envelope JSON) to `/v1/execute` with `headers`, within `timeout`, reading at
+    /// most `maxResponseBytes`; returns the HTTP status and body, or throws `RunnerFailure`.
+    func execute(body: [UInt8], headers: [(String, String)], timeout: Duration, maxResponseBytes: Int) async throws -> (status: Int, body: [UInt8])
+}
+
+/// A failed Runner call, as the gateway's retry and status mapping see it.
+public enum RunnerFailure: Error, Sendable, Equatable {
+    case timeout
+    case connection(String)
+    case tooLarge
+}
+
+/// The Runner over HTTP (AsyncHTTPClient), at `RUNNER_BASE_URL`.
+public struct HTTPRunnerClient: RunnerClient {
+    public let baseURL: String
+    private let client: HTTPClient
+
+    public init(baseURL: String, client: HTTPClient = .shared) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.client = client
+    }
+
+    public func execute(body: [UInt8], headers: [(String, String)], timeout: Duration, maxResponseBytes: Int) async throws -> (status: Int, body: [UInt8]) {
+        var request = HTTPClientRequest(url: baseURL + "/v1/execute")
+        request.method = .POST
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let nanoseconds = Int64(timeout / .nanoseconds(1))
+        do {
+            let response = try await client.execute(request, deadline: .now() + .nanoseconds(nanoseconds))
+            let collected = try await response.body.collect(upTo: maxResponseBytes)
+            return (Int(response.status.code), Array(buffer: collected))
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            throw RunnerFailure.timeout
+        } catch is NIOTooManyBytesError {
+            throw RunnerFailure.tooLarge
+        } catch let failure as RunnerFailure {
+            throw failure
+        } catch {
+            throw RunnerFailure.connection(String(describing: error).prefix(200).description)
+        }
+    }
+}
