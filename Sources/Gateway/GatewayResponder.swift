@@ -2,6 +2,8 @@ import BundleIndex
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
+import Metrics
 import NIOCore
 
 /// `/api/ext/{extensionId}/{path…}`: authenticate the tenant, find its enabled install, match the
@@ -16,20 +18,46 @@ public struct GatewayResponder: Sendable {
     public let limiter: RateLimiter?
     public let headerPolicy = HeaderPolicy()
     let retry = RetrySchedule(base: .milliseconds(50), cap: .milliseconds(500), maxAttempts: 3)
+    let metrics: any MetricsFactory
+    let logger: Logger
+    let runnerDuration: Timer
+    let retries: Counter
 
-    public init(configuration: GatewayConfiguration, authenticator: TenantAuthenticator, registry: any Registry, runner: any RunnerClient, limiter: RateLimiter?) {
+    public init(configuration: GatewayConfiguration, authenticator: TenantAuthenticator, registry: any Registry, runner: any RunnerClient, limiter: RateLimiter?,
+                metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "uiserve.gateway")) {
         self.configuration = configuration
         self.authenticator = authenticator
         self.registry = registry
         self.runner = runner
         self.limiter = limiter
+        self.metrics = metrics
+        self.logger = logger
+        runnerDuration = Timer(label: "uiserve_gateway_runner_duration_seconds", factory: metrics)
+        retries = Counter(label: "uiserve_gateway_runner_retries_total", factory: metrics)
     }
+
+    /// What one request was about and how it ended, filled in as it goes (a task-local, so the many
+    /// exits of `handle` need no extra plumbing), for the log line and the outcome metric.
+    final class RequestTrace: @unchecked Sendable {
+        var tenant = "-", extensionID = "-", versionID = "-", contentHash = "-", outcome = "ok"
+    }
+
+    @TaskLocal static var trace: RequestTrace?
 
     static let prefix = "/api/ext/"
     static let methods: Set<HTTPRequest.Method> = [.get, .head, .post, .put, .patch, .delete]
 
     public func respond(to request: Request, requestID: String) async -> Response {
-        var response = await handle(request, requestID: requestID)
+        let trace = RequestTrace()
+        let started = ContinuousClock.now
+        var response = await Self.$trace.withValue(trace) { await handle(request, requestID: requestID) }
+        let milliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
+        Counter(label: "uiserve_gateway_requests_total", dimensions: [("outcome", trace.outcome)], factory: metrics).increment()
+        logger.info("gateway request", metadata: [
+            "request_id": "\(requestID)", "tenant": "\(trace.tenant)", "extension": "\(trace.extensionID)", "version": "\(trace.versionID)",
+            "content_hash": "\(trace.contentHash)", "method": "\(request.method.rawValue)", "status": "\(response.status.code)",
+            "outcome": "\(trace.outcome)", "duration_ms": "\(milliseconds)",
+        ])
         response.headers[HTTPField.Name("x-request-id")!] = requestID
         if let origin = request.headers[.origin], configuration.allowedOrigins.contains(origin) {
             response.headers[.accessControlAllowOrigin] = origin
@@ -56,6 +84,7 @@ public struct GatewayResponder: Sendable {
         guard case .authenticated(let identity) = await authenticator.authenticate(authorization: request.headers[.authorization]) else {
             return error(.unauthorized, "unauthorized", requestID, extra: [.wwwAuthenticate: "Bearer"])
         }
+        Self.trace?.tenant = identity.tenantID
         for name in ["x-alga-tenant", "x-tenant-id"] {
             if let claimed = request.headers[HTTPField.Name(name)!], claimed != identity.tenantID {
                 return error(.forbidden, "tenant_mismatch", requestID)
@@ -75,6 +104,9 @@ public struct GatewayResponder: Sendable {
             return self.error(.serviceUnavailable, "registry_unavailable", requestID, extra: [.retryAfter: "5"])
         }
         let (ext, install, bundle, version) = resolved
+        Self.trace?.extensionID = ext.id
+        Self.trace?.versionID = version.id
+        Self.trace?.contentHash = bundle.contentHash.description
         let matchPath = subpath.removingPercentEncoding ?? subpath
         let params: [String: String]
         switch EndpointMatcher(endpoints: version.endpoints).match(method: request.method.rawValue, path: matchPath) {
@@ -137,8 +169,11 @@ public struct GatewayResponder: Sendable {
             let remaining = configuration.timeout - (clock.now - start)
             guard remaining > .zero else { return error(.gatewayTimeout, "runner_timeout", requestID) }
             var failure: String
+            if attempt > 1 { retries.increment() }
             do {
+                let callStarted = ContinuousClock.now
                 let (status, body) = try await runner.execute(body: payload, headers: headers, timeout: remaining, maxResponseBytes: configuration.maxResponseBytes)
+                runnerDuration.recordNanoseconds(Int64((ContinuousClock.now - callStarted) / .nanoseconds(1)))
                 if [502, 503, 504].contains(status) {
                     failure = "runner_unavailable"
                 } else if (200..<300).contains(status) {
@@ -192,6 +227,7 @@ public struct GatewayResponder: Sendable {
     }
 
     private func error(_ status: HTTPResponse.Status, _ code: String, _ requestID: String, extra: HTTPFields = [:]) -> Response {
+        Self.trace?.outcome = code
         let body = #"{"error":"\#(code)","requestId":"\#(requestID)"}"#
         var fields: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .contentLength: String(body.utf8.count)]
         for field in extra { fields[field.name] = field.value }

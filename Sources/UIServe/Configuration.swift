@@ -1,6 +1,7 @@
 import BundleIndex
 import Foundation
 import Gateway
+import Metrics
 
 /// Everything `uiserve` reads from its environment, with documented defaults, turned into the
 /// modules' configurations. Names match the host application's where it has one. Relative paths
@@ -158,7 +159,7 @@ struct Configuration: Sendable {
 
 extension Configuration {
     /// The gateway, when `RUNNER_BASE_URL` and a JWT key are configured; nil otherwise.
-    func makeGateway(registry: any Registry, runner: (any RunnerClient)? = nil) async throws -> GatewayResponder? {
+    func makeGateway(registry: any Registry, runner: (any RunnerClient)? = nil, metrics: any MetricsFactory = MetricsSystem.factory) async throws -> GatewayResponder? {
         guard let runnerBaseURL else { return nil }
         let authenticator: TenantAuthenticator
         if let jwksFile {
@@ -172,6 +173,7 @@ extension Configuration {
             throw UIServeError.configuration("RUNNER_BASE_URL is set: set EXT_GATEWAY_JWT_SECRET or EXT_GATEWAY_JWKS_FILE too")
         }
         return GatewayResponder(configuration: gateway, authenticator: authenticator, registry: registry,
-                                runner: runner ?? HTTPRunnerClient(baseURL: runnerBaseURL), limiter: rateLimit.map { RateLimiter(limit: $0) })
+                                runner: runner ?? HTTPRunnerClient(baseURL: runnerBaseURL), limiter: rateLimit.map { RateLimiter(limit: $0) },
+                                metrics: metrics)
     }
 }

@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import JWTKit
 import Logging
+import Prometheus
 import TestSupport
 import Testing
 
@@ -38,9 +39,10 @@ import Testing
             let harness = try await ServerHarness.make(environment)
             do {
                 _ = try await harness.registry.addInstall(tenantID: "t1", extensionID: harness.demoExtensionID, version: "1.0.0", config: ["region": "eu"], enabled: true)
-                let gateway = try await harness.configuration.makeGateway(registry: harness.registry)
+                let prometheus = PrometheusCollectorRegistry()
+                let gateway = try await harness.configuration.makeGateway(registry: harness.registry, metrics: PrometheusMetricsFactory(registry: prometheus))
                 let app = try UIServeApplication.build(configuration: harness.configuration, registry: harness.registry, cache: harness.makeCache(),
-                                                       logger: Logger(label: "test"), gateway: gateway)
+                                                       logger: Logger(label: "test"), prometheus: prometheus, gateway: gateway)
                 let auth: HTTPFields = [.authorization: "Bearer " + (try await token())]
                 try await app.test(.live) { client in try await body(client, runner, harness, auth) }
             } catch {
@@ -169,6 +171,18 @@ import Testing
             let foreign = try await client.execute(uri: "/api/ext/acme.hello/items", method: .options, headers: [.origin: "https://evil.example"])
             #expect(foreign.status == .forbidden)
             #expect(foreign.headers[.accessControlAllowOrigin] == nil)
+        }
+    }
+
+    @Test func outcomesAreCountedInMetrics() async throws {
+        try await Self.withGateway { client, _, _, auth in
+            _ = try await client.execute(uri: "/api/ext/acme.hello/items", method: .get)
+            _ = try await client.execute(uri: "/api/ext/acme.hello/items", method: .get, headers: auth)
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(text.contains(#"uiserve_gateway_requests_total{outcome="unauthorized"} 1"#))
+            #expect(text.contains(#"uiserve_gateway_requests_total{outcome="ok"} 1"#))
+            #expect(text.contains("uiserve_gateway_runner_duration_seconds"))
+            #expect(text.contains(#"uiserve_http_requests_total{route="/api/ext/{extensionId}/{path}",status="401"} 1"#))
         }
     }
 }

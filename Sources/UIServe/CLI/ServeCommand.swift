@@ -29,7 +29,7 @@ struct ServeCommand: AsyncParsableCommand {
                                     metrics: CacheMetrics(factory: PrometheusMetricsFactory(registry: prometheus)))
         let cachedRegistry = CachedRegistry(registry, ttl: config.registryCacheTTL)
         let app = try UIServeApplication.build(configuration: config, registry: cachedRegistry, cache: cache,
-                                               logger: logger, prometheus: prometheus, gateway: try await config.makeGateway(registry: cachedRegistry),
+                                               logger: logger, prometheus: prometheus, gateway: try await config.makeGateway(registry: cachedRegistry, metrics: PrometheusMetricsFactory(registry: prometheus)),
                                                services: [ReloadOnHangup(configuration: config, cache: cache, logger: logger)])
         let base = "http://\(config.host):\(config.port)"
         print("uiserve listening on \(base) (store: \(config.storeBase), registry: \(config.registryURL), cache: \(config.cacheRoot), signatures: \(config.signaturePolicy.rawValue))")
