@@ -185,4 +185,44 @@ import Testing
             #expect(text.contains(#"uiserve_http_requests_total{route="/api/ext/{extensionId}/{path}",status="401"} 1"#))
         }
     }
+
+    @Test func runnerRefusedAndOversizeRepliesAre502() async throws {
+        try await Self.withGateway(["RUNNER_BASE_URL": "http://127.0.0.1:9", "EXT_GATEWAY_TIMEOUT_MS": "3000"]) { client, _, _, auth in
+            let refused = try await client.execute(uri: "/api/ext/acme.hello/items", method: .get, headers: auth)
+            #expect(refused.status == .badGateway)
+            #expect(String(buffer: refused.body).contains("runner_unavailable"))
+        }
+        try await Self.withGateway(["EXT_GATEWAY_MAX_RESPONSE_BYTES": "1000"]) { client, runner, _, auth in
+            runner.mode.withLock { $0 = .reply(status: 200, headers: [:], body: String(repeating: "x", count: 5000)) }
+            let oversize = try await client.execute(uri: "/api/ext/acme.hello/items", method: .get, headers: auth)
+            #expect(oversize.status == .badGateway)
+            #expect(String(buffer: oversize.body).contains("runner_response_too_large"))
+        }
+    }
+
+    @Test func aBodyWithoutContentLengthIsCountedToo() async throws {
+        try await Self.withGateway(["EXT_GATEWAY_MAX_BODY_BYTES": "1024"]) { client, runner, _, auth in
+            let port = try #require(client.port)
+            // Chunked: no Content-Length at all, so only counting the bytes can enforce the limit.
+            let result = try Shell.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+                                                        "-H", "Authorization: \(auth[.authorization]!)", "-H", "Transfer-Encoding: chunked",
+                                                        "--data-binary", String(repeating: "a", count: 4096), "http://127.0.0.1:\(port)/api/ext/acme.hello/items"])
+            #expect(result.output == "413")
+            #expect(runner.calls == 0)
+        }
+    }
+
+    @Test(.enabled(if: TestServices.postgresURL != nil, "needs PostgreSQL: run scripts/test"))
+    func theGatewayOnPostgreSQL() async throws {
+        try await Self.withGateway(["REGISTRY_URL": try TestServices.makePostgresDatabase()]) { client, runner, harness, auth in
+            #expect(harness.configuration.registryURL.hasPrefix("postgres://"))
+            let response = try await client.execute(uri: "/api/ext/acme.hello/items/7", method: .get, headers: auth)
+            #expect(response.status == .ok)
+            let envelope = try #require(runner.received.withLock { $0.first?.body })
+            #expect((envelope["http"] as? [String: Any])?["params"] as? [String: String] == ["id": "7"])
+            #expect((envelope["context"] as? [String: Any])?["config"] as? [String: String] == ["region": "eu"])
+            let other: HTTPFields = [.authorization: "Bearer " + (try await Self.token(tenant: "t2"))]
+            #expect(try await client.execute(uri: "/api/ext/acme.hello/items", method: .get, headers: other).status == .notFound)
+        }
+    }
 }
