@@ -142,7 +142,8 @@ struct S3BundleStoreTests {
         } catch let error as BundleIndexError {
             #expect(error.code == .unavailable)
         }
-        #expect(ContinuousClock.now - started < .seconds(3))
+        // Generous: the suite shares two cores; a store that kept failing would take minutes.
+        #expect(ContinuousClock.now - started < .seconds(20))
         #expect(try proxy.requests() > 2)
     }
 

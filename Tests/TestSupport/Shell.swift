@@ -29,4 +29,14 @@ public enum Shell {
         process.waitUntilExit()
         return Result(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), error: String(decoding: error, as: UTF8.self))
     }
+
+    /// `run` on a GCD thread, for async tests: a blocking wait on Swift's cooperative pool (two
+    /// threads here) could starve an in-process server the command is talking to, and deadlock.
+    public static func runAsync(_ executable: String, _ arguments: [String]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Swift.Result { try run(executable, arguments) })
+            }
+        }
+    }
 }

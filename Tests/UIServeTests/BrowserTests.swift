@@ -21,7 +21,7 @@ struct BrowserTests {
             let app = try UIServeApplication.build(configuration: harness.configuration, registry: harness.registry, cache: harness.makeCache(), logger: Logger(label: "test"))
             try await app.test(.live) { client in
                 let port = try #require(client.port)
-                let result = try Shell.run("/usr/bin/python3", [Fixtures.repositoryRoot + "/scripts/testing/browser_check.py", "http://127.0.0.1:\(port)"])
+                let result = try await Shell.runAsync("/usr/bin/python3", [Fixtures.repositoryRoot + "/scripts/testing/browser_check.py", "http://127.0.0.1:\(port)"])
                 #expect(result.status == 0, "\(result.output)\n\(result.error)")
                 #expect(result.output.contains("\"passed\": true"))
             }

@@ -16,7 +16,7 @@ import Testing
             // A bundle of 3000 files of 16 KiB: slow enough to extract that the kill lands inside.
             let folder = dir + "/big"
             try FileManager.default.copyItem(atPath: Fixtures.path("demo/src"), toPath: folder)
-            let made = try Shell.run("/bin/sh", ["-c", "mkdir -p '\(folder)/ui/blobs' && cd '\(folder)/ui/blobs' && for i in $(seq 1 3000); do head -c 16384 /dev/urandom > f$i.bin; done"])
+            let made = try await Shell.runAsync("/bin/sh", ["-c", "mkdir -p '\(folder)/ui/blobs' && cd '\(folder)/ui/blobs' && for i in $(seq 1 3000); do head -c 16384 /dev/urandom > f$i.bin; done"])
             #expect(made.status == 0)
             let archive = dir + "/big.tar.zst"
             let packed = try BundlePacker().pack(folder: folder, to: archive)
@@ -40,7 +40,7 @@ import Testing
             try server.run()
             defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
             // Wait for the port, then ask for the bundle in the background.
-            for _ in 0..<100 where try Shell.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "http://127.0.0.1:\(port)/healthz"]).status != 0 {
+            for _ in 0..<100 where try await Shell.runAsync("/usr/bin/curl", ["-s", "-o", "/dev/null", "http://127.0.0.1:\(port)/healthz"]).status != 0 {
                 try await Task.sleep(for: .milliseconds(100))
             }
             let request = Process()

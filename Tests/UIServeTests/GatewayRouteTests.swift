@@ -33,7 +33,7 @@ import Testing
                             _ body: @escaping @Sendable (any TestClientProtocol, FakeRunner, ServerHarness, HTTPFields) async throws -> Void) async throws {
         try await FakeRunner.with { runner in
             let port = try #require(runner.port.withLock { $0 })
-            var environment = ["RUNNER_BASE_URL": "http://127.0.0.1:\(port)", "EXT_GATEWAY_JWT_SECRET": secret, "EXT_GATEWAY_TIMEOUT_MS": "1500",
+            var environment = ["RUNNER_BASE_URL": "http://127.0.0.1:\(port)", "EXT_GATEWAY_JWT_SECRET": secret, "EXT_GATEWAY_TIMEOUT_MS": "10000",
                                "RUNNER_SERVICE_TOKEN": "runner-token"]
             environment.merge(extra) { $1 }
             let harness = try await ServerHarness.make(environment)
@@ -90,7 +90,7 @@ import Testing
             #expect(forwarded["x-ext-trace"] == "abc")
             #expect(forwarded["cookie"] == nil && forwarded["authorization"] == nil)
             #expect((envelope["user"] as? [String: Any])?["user_id"] as? String == "user-1")
-            #expect((envelope["limits"] as? [String: Any])?["timeout_ms"] as? Int == 1500)
+            #expect((envelope["limits"] as? [String: Any])?["timeout_ms"] as? Int == 10000)
         }
     }
 
@@ -114,12 +114,12 @@ import Testing
     }
 
     @Test func aHangingRunnerIs504WithinTheDeadline() async throws {
-        try await Self.withGateway { client, runner, _, auth in
+        try await Self.withGateway(["EXT_GATEWAY_TIMEOUT_MS": "2000"]) { client, runner, _, auth in
             runner.mode.withLock { $0 = .hang }
             let started = ContinuousClock.now
             let response = try await client.execute(uri: "/api/ext/acme.hello/items", method: .get, headers: auth)
             #expect(response.status == .gatewayTimeout)
-            // The Runner would hang for two minutes: ending far sooner proves the 1.5 s deadline ended
+            // The Runner would hang for two minutes: ending far sooner proves the 2 s deadline ended
             // it. The margin is wide because the whole suite shares two cores while this runs.
             #expect(ContinuousClock.now - started < .seconds(30))
         }
@@ -187,7 +187,7 @@ import Testing
     }
 
     @Test func runnerRefusedAndOversizeRepliesAre502() async throws {
-        try await Self.withGateway(["RUNNER_BASE_URL": "http://127.0.0.1:9", "EXT_GATEWAY_TIMEOUT_MS": "3000"]) { client, _, _, auth in
+        try await Self.withGateway(["RUNNER_BASE_URL": "http://127.0.0.1:9"]) { client, _, _, auth in
             let refused = try await client.execute(uri: "/api/ext/acme.hello/items", method: .get, headers: auth)
             #expect(refused.status == .badGateway)
             #expect(String(buffer: refused.body).contains("runner_unavailable"))
@@ -204,7 +204,7 @@ import Testing
         try await Self.withGateway(["EXT_GATEWAY_MAX_BODY_BYTES": "1024"]) { client, runner, _, auth in
             let port = try #require(client.port)
             // Chunked: no Content-Length at all, so only counting the bytes can enforce the limit.
-            let result = try Shell.run("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
+            let result = try await Shell.runAsync("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST",
                                                         "-H", "Authorization: \(auth[.authorization]!)", "-H", "Transfer-Encoding: chunked",
                                                         "--data-binary", String(repeating: "a", count: 4096), "http://127.0.0.1:\(port)/api/ext/acme.hello/items"])
             #expect(result.output == "413")

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Metrics
+import NIOPosix
 import Synchronization
 
 /// Produces verified, extracted bundles on disk under the cache root, fast on a hit and exactly once
@@ -341,11 +342,18 @@ public final class BundleCache: Sendable {
             throw BundleIndexError(.io, "\(staging): cannot create (\(String(cString: strerror(errno))))")
         }
         defer { try? FileManager.default.removeItem(atPath: staging) }
-        let extracted = try extractor.extract(archive: download, into: staging + "/ui")
-        let files = try Precompressor().addVariants(root: staging, files: extracted.files)
-        let index = BundleIndexFile(contentHash: hash, manifest: extracted.manifest, signerKeyID: verified?.keyID, files: files,
-                                    publishedAt: record.publishedAt, verifiedAt: Int64(clock().timeIntervalSince1970), envelope: verified?.envelope)
-        try index.write(directory: staging)
+        // Extraction and precompression are blocking, CPU-heavy work: they run on NIO's blocking
+        // thread pool, never on Swift's cooperative pool (two threads here) that serves requests.
+        let extractor = self.extractor
+        let verifiedAt = Int64(clock().timeIntervalSince1970)
+        let index = try await NIOThreadPool.singleton.runIfActive {
+            let extracted = try extractor.extract(archive: download, into: staging + "/ui")
+            let files = try Precompressor().addVariants(root: staging, files: extracted.files)
+            let index = BundleIndexFile(contentHash: hash, manifest: extracted.manifest, signerKeyID: verified?.keyID, files: files,
+                                        publishedAt: record.publishedAt, verifiedAt: verifiedAt, envelope: verified?.envelope)
+            try index.write(directory: staging)
+            return index
+        }
         if rename(staging, final) != 0 {
             // Another process finished the same bundle first; its tree is as good as ours.
             guard let existing = BundleIndexFile.load(directory: final), existing.contentHash == hash else {

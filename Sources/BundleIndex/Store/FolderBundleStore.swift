@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 
 /// A bundle store in a local directory, with the same key layout as object storage
 /// (`<root>/sha256/<hex>/bundle.tar.zst`). The embedded default, and the simplest production store.
@@ -20,6 +21,11 @@ public struct FolderBundleStore: BundleStore {
     }
 
     public func fetch(key: String, to destination: String, limit: Int64) async throws -> FetchedObject {
+        // Blocking file IO: on NIO's thread pool, off the cooperative pool that serves requests.
+        try await NIOThreadPool.singleton.runIfActive { try fetchBlocking(key: key, to: destination, limit: limit) }
+    }
+
+    private func fetchBlocking(key: String, to destination: String, limit: Int64) throws -> FetchedObject {
         let source = try path(for: key)
         guard let input = FileHandle(forReadingAtPath: source) else {
             if errno == ENOENT || errno == ENOTDIR { throw BundleIndexError(.notFound, "\(key): not in \(label)") }
@@ -42,6 +48,10 @@ public struct FolderBundleStore: BundleStore {
     }
 
     public func read(key: String, limit: Int) async throws -> [UInt8]? {
+        try await NIOThreadPool.singleton.runIfActive { try readBlocking(key: key, limit: limit) }
+    }
+
+    private func readBlocking(key: String, limit: Int) throws -> [UInt8]? {
         let source = try path(for: key)
         guard let handle = FileHandle(forReadingAtPath: source) else {
             if errno == ENOENT || errno == ENOTDIR { return nil }
