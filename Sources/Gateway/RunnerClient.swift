@@ -23,7 +23,15 @@ public struct HTTPRunnerClient: RunnerClient {
     public let baseURL: String
     private let client: HTTPClient
 
-    public init(baseURL: String, client: HTTPClient = .shared) {
+    /// One process-wide client whose pool keeps up to 64 connections per Runner host alive: the
+    /// shared client's soft limit of 8 made bursts open and close extra connections per call.
+    public static let pooledClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    public init(baseURL: String, client: HTTPClient = HTTPRunnerClient.pooledClient) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.client = client
     }

@@ -1,5 +1,6 @@
 import Foundation
 import JWTKit
+import Synchronization
 
 /// Who is calling the gateway: the tenant (from the configured claim) and the user (`sub`).
 public struct TenantIdentity: Sendable, Equatable {
@@ -30,6 +31,9 @@ public struct TenantAuthenticator: Sendable {
     public let audience: String?
     public let tenantClaim: String
     private let now: @Sendable () -> Date
+    /// Tokens already verified, with what they proved: a verified token never changes, so a repeat
+    /// only needs its time bounds re-checked. Bounded; cleared when full.
+    private let verified = VerifiedTokens()
 
     private init(keys: JWTKeyCollection, algorithms: [String: String], audience: String?, tenantClaim: String, now: @escaping @Sendable () -> Date) {
         self.keys = keys
@@ -81,6 +85,12 @@ public struct TenantAuthenticator: Sendable {
             return .rejected(reason: "missing bearer token")
         }
         let token = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        if let known = verified.lookup(token) {
+            let current = now()
+            if known.expires <= current { return .rejected(reason: "token expired") }
+            if let notBefore = known.notBefore, notBefore > current { return .rejected(reason: "token not yet valid") }
+            return .authenticated(known.identity)
+        }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = Self.base64URL(parts[0]),
             let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any], let alg = header["alg"] as? String
@@ -103,7 +113,9 @@ public struct TenantAuthenticator: Sendable {
         guard let tenant = claims.strings[tenantClaim], !tenant.isEmpty, tenant.count <= 200 else {
             return .rejected(reason: "token has no '\(tenantClaim)' claim")
         }
-        return .authenticated(TenantIdentity(tenantID: tenant, userID: claims.strings["sub"]))
+        let identity = TenantIdentity(tenantID: tenant, userID: claims.strings["sub"])
+        verified.store(token, .init(identity: identity, expires: exp, notBefore: claims.nbf))
+        return .authenticated(identity)
     }
 
     static func base64URL(_ text: Substring) -> Data? {
@@ -157,4 +169,25 @@ struct GatewayClaims: JWTPayload {
     }
 
     func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
+
+/// The verified-token memo of `TenantAuthenticator`.
+final class VerifiedTokens: Sendable {
+    struct Entry: Sendable {
+        var identity: TenantIdentity
+        var expires: Date
+        var notBefore: Date?
+    }
+
+    private let entries = Mutex<[String: Entry]>([:])
+    private let maxEntries = 10_000
+
+    func lookup(_ token: String) -> Entry? { entries.withLock { $0[token] } }
+
+    func store(_ token: String, _ entry: Entry) {
+        entries.withLock { entries in
+            if entries.count >= maxEntries { entries.removeAll() }
+            entries[token] = entry
+        }
+    }
 }
