@@ -111,6 +111,23 @@ import Testing
     }
 
     @Test(arguments: Backend.allCases)
+    func enableDisableAndList(_ backend: Backend) async throws {
+        try await Self.withRegistry(backend) { registry in
+            try await registry.migrate()
+            let published = try await registry.publish(manifest: Self.demoManifest, hash: Self.demoHash, signature: nil, storageKey: nil, size: 1)
+            _ = try await registry.addInstall(tenantID: "b", extensionID: published.extensionId, version: "1.0.0", config: [:], enabled: true)
+            _ = try await registry.addInstall(tenantID: "a", extensionID: published.extensionId, version: "1.0.0", config: [:], enabled: true)
+            #expect(try await registry.setInstallEnabled(tenantID: "a", extensionID: published.extensionId, enabled: false))
+            #expect(try await registry.enabledInstall(tenantID: "a", extensionID: published.extensionId) == nil)
+            #expect(try await registry.setInstallEnabled(tenantID: "a", extensionID: published.extensionId, enabled: true))
+            #expect(try await registry.enabledInstall(tenantID: "a", extensionID: published.extensionId) != nil)
+            #expect(try await registry.setInstallEnabled(tenantID: "nobody", extensionID: published.extensionId, enabled: true) == false)
+            #expect(try await registry.installs().map(\.tenantID) == ["a", "b"])
+            #expect(try await registry.installs(tenantID: "b").count == 1)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
     func enabledNeedsBothTheFlagAndTheStatus(_ backend: Backend) async throws {
         try await Self.withRegistry(backend) { registry in
             try await registry.migrate()

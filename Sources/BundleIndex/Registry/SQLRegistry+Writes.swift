@@ -95,4 +95,32 @@ extension SQLRegistry {
             return true
         }
     }
+
+    /// Enables or disables the tenant's install (`is_enabled` and `status` together); false when
+    /// there is no such install.
+    public func setInstallEnabled(tenantID: String, extensionID: String, enabled: Bool) async throws -> Bool {
+        try await query("install update") {
+            guard try await self.anyInstall(tenantID: tenantID, extensionID: extensionID) != nil else { return false }
+            try await self.database.raw("""
+                UPDATE tenant_extension_install SET is_enabled = \(bind: enabled), status = \(bind: enabled ? "enabled" : "disabled"),
+                       updated_at = \(bind: self.now())
+                WHERE CAST(tenant_id AS TEXT) = \(bind: tenantID) AND CAST(registry_id AS TEXT) = \(bind: extensionID)
+                """).run()
+            return true
+        }
+    }
+
+    /// Every install, or a tenant's, ordered by tenant then extension.
+    public func installs(tenantID: String? = nil) async throws -> [InstallRecord] {
+        try await query("install list") {
+            if let tenantID {
+                return try await self.database.raw("""
+                    \(Self.installSelect) WHERE CAST(i.tenant_id AS TEXT) = \(bind: tenantID) ORDER BY CAST(i.registry_id AS TEXT)
+                    """).all(decoding: InstallRow.self).map { $0.record() }
+            }
+            return try await self.database.raw("""
+                \(Self.installSelect) ORDER BY CAST(i.tenant_id AS TEXT), CAST(i.registry_id AS TEXT)
+                """).all(decoding: InstallRow.self).map { $0.record() }
+        }
+    }
 }

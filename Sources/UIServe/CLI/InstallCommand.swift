@@ -5,7 +5,7 @@ import Foundation
 /// `uiserve install …`: a tenant's installs of extensions, in the registry (`REGISTRY_URL`).
 struct InstallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "install", abstract: "Add or remove a tenant's install of an extension.",
-                                                    subcommands: [Add.self, Remove.self])
+                                                    subcommands: [Add.self, Remove.self, Enable.self, Disable.self, Show.self, List.self])
 
     /// Who and what an install command is about.
     struct Target: ParsableArguments {
@@ -91,6 +91,76 @@ struct InstallCommand: AsyncParsableCommand {
                 return record
             }
             print("removed \(record.qualifiedName) for tenant \(target.tenant)")
+        }
+    }
+
+    /// `uiserve install enable`: turns a tenant's install on.
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a tenant's install.")
+        @OptionGroup var target: Target
+
+        func run() async throws { try await InstallCommand.setEnabled(target, true) }
+    }
+
+    /// `uiserve install disable`: turns a tenant's install off (the gateway answers 404 for it).
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disable a tenant's install.")
+        @OptionGroup var target: Target
+
+        func run() async throws { try await InstallCommand.setEnabled(target, false) }
+    }
+
+    static func setEnabled(_ target: Target, _ enabled: Bool) async throws {
+        let record = try await target.withResolved { registry, record in
+            guard try await registry.setInstallEnabled(tenantID: target.tenant, extensionID: record.id, enabled: enabled) else {
+                throw BundleIndexError(.notFound, "tenant \(target.tenant) has no install of \(record.qualifiedName)")
+            }
+            return record
+        }
+        print("\(enabled ? "enabled" : "disabled") \(record.qualifiedName) for tenant \(target.tenant)")
+    }
+
+    /// `uiserve install show`: one install as JSON.
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a tenant's install of an extension (JSON).")
+        @OptionGroup var target: Target
+
+        func run() async throws {
+            let install = try await target.withResolved { registry, record in
+                guard let install = try await registry.anyInstall(tenantID: target.tenant, extensionID: record.id) else {
+                    throw BundleIndexError(.notFound, "tenant \(target.tenant) has no install of \(record.qualifiedName)")
+                }
+                return install
+            }
+            try Terminal.printJSON(install)
+        }
+    }
+
+    /// `uiserve install list`: every install, or one tenant's.
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List installs (all, or --tenant's).")
+
+        @Option(help: "Only this tenant's installs.")
+        var tenant: String?
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            let registry = try await SQLRegistry.open(url: try Configuration.registryURL())
+            let installs: [InstallRecord]
+            do {
+                try await registry.migrate()
+                installs = try await registry.installs(tenantID: tenant)
+                try await registry.shutdown()
+            } catch {
+                try? await registry.shutdown()
+                throw error
+            }
+            if json { return try Terminal.printJSON(installs) }
+            for install in installs {
+                print("\(install.tenantID)  \(install.extensionID)  \(install.version)  \(install.status)  \(install.id)")
+            }
         }
     }
 }
