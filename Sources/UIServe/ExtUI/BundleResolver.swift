@@ -27,7 +27,7 @@ final class BundleResolver: Sendable {
     func resolve(extensionID: String, hash: ContentHash) async throws -> CachedBundle {
         let key = Key(extensionID: extensionID, hash: hash)
         if let record = records.withLock({ $0[key] }) {
-            if let bundle = cache.cached(hash) { return bundle }
+            // A hit in the cache returns without IO or suspension, and is counted in its metrics.
             return try await cache.bundle(for: record)
         }
         guard let ext = try await registry.extensionRecord(matching: extensionID),
