@@ -73,7 +73,7 @@ public struct GatewayResponder: Sendable {
         let slash = rest.firstIndex(of: "/")
         let extensionSegment = slash.map { rest[..<$0] } ?? rest
         let subpath = slash.map { String(rest[$0...]) } ?? "/"
-        guard let extensionID = extensionSegment.removingPercentEncoding, Self.isExtensionID(extensionID),
+        guard let extensionID = extensionSegment.removingPercentEncoding, ExtensionRecord.isValidReference(extensionID),
             !subpath.contains("//"), subpath.removingPercentEncoding != nil
         else { return error(.notFound, "not_found", requestID) }
         if request.method == .options { return preflight(request, requestID: requestID) }
@@ -232,10 +232,5 @@ public struct GatewayResponder: Sendable {
         var fields: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .contentLength: String(body.utf8.count)]
         for field in extra { fields[field.name] = field.value }
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
-    }
-
-    static func isExtensionID(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 200 && text != "." && text != ".."
-            && text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) }
     }
 }

@@ -1,3 +1,4 @@
+import BundleIndex
 import Foundation
 import JWTKit
 import Synchronization
@@ -92,7 +93,7 @@ public struct TenantAuthenticator: Sendable {
             return .authenticated(known.identity)
         }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let headerData = Self.base64URL(parts[0]),
+        guard parts.count == 3, let headerData = DSSEEnvelope.decodeBase64(String(parts[0])).map({ Data($0) }),
             let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any], let alg = header["alg"] as? String
         else { return .rejected(reason: "malformed token") }
         let kid = header["kid"] as? String ?? ""
@@ -116,12 +117,6 @@ public struct TenantAuthenticator: Sendable {
         let identity = TenantIdentity(tenantID: tenant, userID: claims.strings["sub"])
         verified.store(token, .init(identity: identity, expires: exp, notBefore: claims.nbf))
         return .authenticated(identity)
-    }
-
-    static func base64URL(_ text: Substring) -> Data? {
-        var normalized = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while normalized.count % 4 != 0 { normalized += "=" }
-        return Data(base64Encoded: normalized)
     }
 }
 

@@ -36,6 +36,13 @@ public struct ExtensionRecord: Sendable, Equatable, Codable {
 
     /// `publisher.name`.
     public var qualifiedName: String { "\(publisher).\(name)" }
+
+    /// Whether `text` may name an extension in a URL (registry id, install id or `publisher.name`):
+    /// 1–200 of letters, digits, `.`, `-`, `_`, and not `.` or `..`.
+    public static func isValidReference(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 200 && text != "." && text != ".."
+            && text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) }
+    }
 }
 
 /// A published bundle: its `extension_bundle` row joined with its version and extension.

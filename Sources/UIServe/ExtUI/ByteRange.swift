@@ -18,11 +18,11 @@ public enum ByteRange: Equatable, Sendable {
 
     public static func evaluate(_ header: String, length: Int64) -> ByteRange {
         let trimmed = header.trimmingOWS()
-        guard let equals = trimmed.firstIndex(of: "="), trimmed[..<equals].trimmingOWSubstring().lowercased() == "bytes" else { return .whole }
+        guard let equals = trimmed.firstIndex(of: "="), trimmed[..<equals].trimmingOWS().lowercased() == "bytes" else { return .whole }
         var ranges: [ClosedRange<Int64>] = []
         var sawSpec = false
         for rawSpec in trimmed[trimmed.index(after: equals)...].split(separator: ",", omittingEmptySubsequences: true) {
-            let spec = rawSpec.trimmingOWSubstring()
+            let spec = rawSpec.trimmingOWS()
             if spec.isEmpty { continue }
             sawSpec = true
             guard let dash = spec.firstIndex(of: "-") else { return .whole }
@@ -60,8 +60,8 @@ public enum ByteRange: Equatable, Sendable {
 }
 
 extension StringProtocol {
-    /// Without leading and trailing spaces and tabs.
-    func trimmingOWSubstring() -> Substring {
+    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
+    func trimmingOWS() -> Substring {
         var text = Substring(self)
         while text.first == " " || text.first == "\t" { text = text.dropFirst() }
         while text.last == " " || text.last == "\t" { text = text.dropLast() }

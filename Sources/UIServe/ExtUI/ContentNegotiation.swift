@@ -13,11 +13,11 @@ public enum ContentNegotiation {
         var weights: [String: Double] = [:]
         var star: Double?
         for item in acceptEncoding.split(separator: ",") {
-            let parts = item.split(separator: ";").map { $0.trimmingOWSubstring().lowercased() }
+            let parts = item.split(separator: ";").map { $0.trimmingOWS().lowercased() }
             guard let coding = parts.first, !coding.isEmpty else { continue }
             var q = 1.0
             for parameter in parts.dropFirst() {
-                let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingOWSubstring() }
+                let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingOWS() }
                 if pair.count == 2, pair[0] == "q" { q = min(1, max(0, Double(pair[1]) ?? 0)) }
             }
             let name = coding == "x-gzip" ? "gzip" : coding

@@ -59,13 +59,3 @@ public struct EntityTag: Equatable, Sendable, CustomStringConvertible {
         return tags.isEmpty ? .malformed : .tags(tags)
     }
 }
-
-extension String {
-    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
-    func trimmingOWS() -> String {
-        var text = Substring(self)
-        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
-        while text.last == " " || text.last == "\t" { text = text.dropLast() }
-        return String(text)
-    }
-}

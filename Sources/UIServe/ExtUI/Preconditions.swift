@@ -48,7 +48,7 @@ public struct Preconditions: Sendable {
         }
         // 5. If-Range decides whether Range is honoured: a strong ETag match, or the exact date.
         guard let ifRange else { return .proceed(honourRange: true) }
-        let value = ifRange.trimmingOWS()
+        let value = String(ifRange.trimmingOWS())
         if value.hasPrefix("\"") || value.hasPrefix("W/") {
             guard case .tags(let tags) = EntityTag.parseList(value), tags.count == 1 else { return .proceed(honourRange: false) }
             return .proceed(honourRange: tags[0].strongMatches(etag))

@@ -48,22 +48,13 @@ struct UIAssetResponder: Sendable {
         }
     }
 
-    /// If-None-Match fails (answer 304) when it is `*` or lists a tag that weakly matches.
-    static func noneMatchFails(_ value: String, _ tag: EntityTag) -> Bool {
-        switch EntityTag.parseList(value) {
-        case .any: true
-        case .tags(let tags): tags.contains { $0.weakMatches(tag) }
-        case .malformed: false
-        }
-    }
-
     /// A navigation: `Sec-Fetch-Dest: document|iframe`, or an Accept that prefers text/html.
     static func isNavigation(_ headers: HTTPFields) -> Bool {
         if let dest = headers[.secFetchDest]?.lowercased() { return dest == "document" || dest == "iframe" }
         guard let accept = headers[values: .accept].nonEmptyJoined else { return false }
         var html = -1.0, best = -1.0
         for item in accept.split(separator: ",") {
-            let parts = item.split(separator: ";").map { String($0).trimmingOWS().lowercased() }
+            let parts = item.split(separator: ";").map { $0.trimmingOWS().lowercased() }
             guard let type = parts.first, !type.isEmpty else { continue }
             var q = 1.0
             for parameter in parts.dropFirst() where parameter.hasPrefix("q=") { q = Double(parameter.dropFirst(2)) ?? 0 }

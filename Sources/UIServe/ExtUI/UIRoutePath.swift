@@ -26,7 +26,7 @@ public enum UIRoutePath: Equatable, Sendable {
         let parts = rest.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count >= 2, !parts[0].isEmpty else { return .notFound }
         guard let extBytes = percentDecode(parts[0]), let extensionID = String(validating: extBytes, as: UTF8.self),
-            isExtensionID(extensionID)
+            ExtensionRecord.isValidReference(extensionID)
         else { return .invalid(reason: "invalid extension id") }
         guard let hash = ContentHash(parsing: parts[1]) else { return .invalid(reason: "invalid content hash") }
         if parts.count == 2 {
@@ -67,11 +67,5 @@ public enum UIRoutePath: Equatable, Sendable {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
         default: nil
         }
-    }
-
-    /// Registry ids and `publisher.name`: 1–200 of letters, digits, `.`, `-`, `_`, not `.`/`..`.
-    static func isExtensionID(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 200 && text != "." && text != ".."
-            && text.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0) }
     }
 }

@@ -48,7 +48,7 @@ struct OpsRoutes: Sendable {
             return ErrorResponse.make(.unauthorized, code: "unauthorized", requestID: requestID, extra: [.wwwAuthenticate: "Bearer"])
         }
         let body = try await request.body.collect(upTo: 16 << 10)
-        guard let parsed = try? JSONDecoder().decode(PrefetchRequest.self, from: body), UIRoutePath.isExtensionID(parsed.extensionId),
+        guard let parsed = try? JSONDecoder().decode(PrefetchRequest.self, from: body), ExtensionRecord.isValidReference(parsed.extensionId),
             let hash = ContentHash(parsing: parsed.contentHash)
         else { return ErrorResponse.make(.badRequest, code: "bad_request", requestID: requestID) }
         do {
