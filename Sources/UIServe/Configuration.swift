@@ -83,7 +83,7 @@ struct Configuration: Sendable {
         storeBase = value("BUNDLE_STORE_BASE") ?? ".uiserve/store"
         s3 = try S3Location.parse(base: storeBase, environment: environment)
         keyTemplate = try BundleKeyTemplate(value("BUNDLE_KEY_TEMPLATE") ?? BundleKeyTemplate.defaultTemplate)
-        registryURL = value("REGISTRY_URL") ?? "sqlite://.uiserve/registry.sqlite"
+        registryURL = try Self.registryURL(environment: environment)
         registryCacheTTL = .milliseconds(try integer("EXT_REGISTRY_CACHE_TTL_MS", 30_000))
         trustBundlePath = value("SIGNING_TRUST_BUNDLE")
         if let text = value("SIGNING_POLICY") {

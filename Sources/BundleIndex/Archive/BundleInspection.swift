@@ -22,8 +22,6 @@ public struct BundleInspection: Sendable {
             entries.append(entry)
             if entry.kind == .file, entry.pathBytes == Array("manifest.json".utf8) || entry.pathBytes == Array("./manifest.json".utf8) {
                 if manifestBytes != nil {
-                    manifestBytes = nil
-                    manifestTooLarge = false
                     return BundleInspection(contentHash: hash, entries: try rest(reader, entries),
                         manifest: .failure(BundleIndexError(.invalidManifest, "\(path): manifest.json appears twice")))
                 }

@@ -64,20 +64,29 @@ public struct SafeExtractor: Sendable {
         return Result(manifest: manifest, files: files)
     }
 
-    /// Reads the current entry to its end, counting every byte; keeps up to `keepUpTo` bytes
-    /// (nil when there were more).
-    private func readCounted(_ reader: TarArchive.Reader, entry: String, policy: inout ExtractionPolicy, buffer: inout [UInt8], keepUpTo: Int) throws -> [UInt8]? {
-        var kept: [UInt8] = []
+    /// Reads the current entry to its end in chunks, counting every byte against the policy (a
+    /// refusal ends the read), and hands each chunk to `body`; returns the entry's size.
+    private func forEachChunk(_ reader: TarArchive.Reader, entry: String, policy: inout ExtractionPolicy, buffer: inout [UInt8],
+                              _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int64 {
         var total: Int64 = 0
-        var overflow = false
         while true {
             let count = try buffer.withUnsafeMutableBytes { try reader.readData(into: $0) }
-            if count == 0 { break }
+            if count == 0 { return total }
             total += Int64(count)
             if let refusal = policy.count(bytes: Int64(count), fileTotal: total, entry: entry) {
                 throw BundleIndexError(.refusedEntry, "bundle refused: \(refusal)")
             }
-            if kept.count + count <= keepUpTo { kept += buffer[0..<count] } else { overflow = true }
+            try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+        }
+    }
+
+    /// Reads the current entry to its end, counting every byte; keeps up to `keepUpTo` bytes
+    /// (nil when there were more).
+    private func readCounted(_ reader: TarArchive.Reader, entry: String, policy: inout ExtractionPolicy, buffer: inout [UInt8], keepUpTo: Int) throws -> [UInt8]? {
+        var kept: [UInt8] = []
+        var overflow = false
+        _ = try forEachChunk(reader, entry: entry, policy: &policy, buffer: &buffer) { chunk in
+            if kept.count + chunk.count <= keepUpTo { kept += chunk } else { overflow = true }
         }
         return overflow ? nil : kept
     }
@@ -89,25 +98,16 @@ public struct SafeExtractor: Sendable {
         guard fd >= 0 else { throw BundleIndexError(.io, "\(path): cannot create (\(String(cString: strerror(errno))))") }
         defer { close(fd) }
         let hasher = LibCrypto.SHA256()
-        var total: Int64 = 0
         var head: [UInt8] = []
-        while true {
-            let count = try buffer.withUnsafeMutableBytes { try reader.readData(into: $0) }
-            if count == 0 { break }
-            total += Int64(count)
-            if let refusal = policy.count(bytes: Int64(count), fileTotal: total, entry: entry) {
-                throw BundleIndexError(.refusedEntry, "bundle refused: \(refusal)")
+        let total = try forEachChunk(reader, entry: entry, policy: &policy, buffer: &buffer) { chunk in
+            if head.count < 4096 { head += chunk.prefix(4096 - head.count) }
+            var offset = 0
+            while offset < chunk.count {
+                let written = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
+                guard written > 0 else { throw BundleIndexError(.io, "\(path): write failed (\(String(cString: strerror(errno))))") }
+                offset += written
             }
-            if head.count < 4096 { head += buffer[0..<min(count, 4096 - head.count)] }
-            try buffer.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < count {
-                    let written = write(fd, raw.baseAddress! + offset, count - offset)
-                    guard written > 0 else { throw BundleIndexError(.io, "\(path): write failed (\(String(cString: strerror(errno))))") }
-                    offset += written
-                }
-            }
-            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
+            hasher.update(chunk)
         }
         return BundleIndexFile.File(size: total, sha256: ContentHash(digest: hasher.finish()).hex, mediaType: mediaTypes.mediaType(path: relative, head: head))
     }
