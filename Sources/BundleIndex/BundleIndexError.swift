@@ -23,6 +23,7 @@ public struct BundleIndexError: Error, CustomStringConvertible, Sendable {
             case registry = "registry_error"
             case configuration = "configuration_error"
             case revoked = "revoked"
+            case refused = "refused"
         }
         private let kind: Kind
         private init(_ kind: Kind) { self.kind = kind }
@@ -65,6 +66,9 @@ public struct BundleIndexError: Error, CustomStringConvertible, Sendable {
         public static let configuration = Code(.configuration)
         /// The bundle's content hash is on the denylist.
         public static let revoked = Code(.revoked)
+        /// A registry change the rules forbid (installing a yanked version, granting a capability
+        /// the version does not declare).
+        public static let refused = Code(.refused)
 
         public var description: String { kind.rawValue }
     }

@@ -16,7 +16,7 @@ enum UIServeApplication {
     static func build(configuration: Configuration, registry: any Registry, cache: BundleCache, logger: Logger,
                       prometheus: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), gateway: GatewayResponder? = nil,
                       services: [any Service] = []) throws -> some ApplicationProtocol {
-        let resolver = BundleResolver(registry: registry, cache: cache)
+        let resolver = BundleResolver(registry: registry, cache: cache, recheckAfter: configuration.registryCacheTTL)
         let assets = UIAssetResponder(
             resolver: resolver,
             headers: try UIHeaderPolicy(contentSecurityPolicy: configuration.contentSecurityPolicy, frameAncestors: configuration.frameAncestors),

@@ -138,6 +138,97 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.allCases)
+    func dryRunListsPendingMigrationsWithoutApplyingThem(_ backend: Backend) async throws {
+        try await Self.withRegistry(backend) { registry in
+            #expect(try await registry.pendingMigrations().map(\.version) == RegistryMigrations.all.map(\.version))
+            #expect(try await registry.pendingMigrations().count == RegistryMigrations.all.count)
+            try await registry.migrate()
+            #expect(try await registry.pendingMigrations().isEmpty)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func listShowAndEvents(_ backend: Backend) async throws {
+        try await Self.withRegistry(backend) { registry in
+            try await registry.migrate()
+            let signature = #"{"payloadType":"application/vnd.in-toto+json","payload":"e30=","signatures":[{"keyid":"abc123","sig":"AA=="}]}"#
+            let published = try await registry.publish(manifest: Self.demoManifest, hash: Self.demoHash, signature: signature, storageKey: nil, size: 9047, actor: "alice")
+            var other = try Self.demoManifest
+            other.publisher = "zeta"
+            _ = try await registry.publish(manifest: other, hash: Self.demoHash, signature: nil, storageKey: nil, size: 1)
+            #expect(try await registry.listExtensions().map { "\($0.publisher).\($0.name)" } == ["acme.hello", "zeta.hello"])
+            #expect(try await registry.listExtensions(publisher: "ACME").map(\.id) == [published.extensionId])
+            let record = try #require(try await registry.extensionRecord(matching: "acme.hello"))
+            let detail = try #require(try await registry.extensionDetail(record))
+            #expect(detail.versions.map(\.version) == ["1.0.0"])
+            let bundle = try #require(detail.versions.first?.bundles.first)
+            #expect(try bundle.contentHash == Self.demoHash.description)
+            #expect(bundle.signatureKeyIDs == ["abc123"])
+            #expect(bundle.sizeBytes == 9047)
+            #expect(bundle.active)
+            #expect(detail.versions.first?.capabilities == ["http.fetch", "storage.kv"])
+            #expect(detail.events.map(\.type) == ["published"])
+            #expect(detail.events.first?.actor == "alice")
+            #expect(try detail.events.first?.detail["content_hash"] == Self.demoHash.description)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func yankRefusesInstallsAndStopsServing(_ backend: Backend) async throws {
+        try await Self.withRegistry(backend) { registry in
+            try await registry.migrate()
+            let published = try await registry.publish(manifest: Self.demoManifest, hash: Self.demoHash, signature: nil, storageKey: nil, size: 1)
+            _ = try await registry.addInstall(tenantID: "t", extensionID: published.extensionId, version: "1.0.0", config: [:], enabled: true)
+            #expect(try await registry.yank(extensionID: published.extensionId, version: "1.0.0", actor: "ops", reason: "CVE"))
+            #expect(try await registry.yank(extensionID: published.extensionId, version: "1.0.0", actor: "ops") == false)
+            #expect(try await registry.bundleRecord(extensionID: published.extensionId, hash: Self.demoHash) == nil)
+            #expect(try await registry.activeBundle(versionID: published.versionId) == nil)
+            let refusal = await #expect(throws: BundleIndexError.self) {
+                try await registry.addInstall(tenantID: "u", extensionID: published.extensionId, version: "1.0.0", config: [:], enabled: true)
+            }
+            #expect(refusal?.code == .refused)
+            await #expect(throws: BundleIndexError.self) { try await registry.yank(extensionID: published.extensionId, version: "2.0.0", actor: "ops") }
+            let events = try await registry.events(extensionID: published.extensionId)
+            #expect(events.first?.type == "yanked")
+            #expect(events.first?.detail == ["version": "1.0.0", "reason": "CVE"])
+            let detail = try #require(try await registry.extensionDetail(ExtensionRecord(id: published.extensionId, publisher: "acme", name: "hello")))
+            #expect(detail.versions.first?.yankedAt != nil)
+        }
+    }
+
+    @Test(arguments: Backend.allCases)
+    func configAndCapabilities(_ backend: Backend) async throws {
+        try await Self.withRegistry(backend) { registry in
+            try await registry.migrate()
+            let published = try await registry.publish(manifest: Self.demoManifest, hash: Self.demoHash, signature: nil, storageKey: nil, size: 1)
+            let id = published.extensionId
+            _ = try await registry.addInstall(tenantID: "t", extensionID: id, version: "1.0.0", config: ["a": "1"], enabled: true)
+            #expect(try await registry.setInstallConfig(tenantID: "t", extensionID: id, key: "b", value: "2", actor: "ops")?.config == ["a": "1", "b": "2"])
+            #expect(try await registry.setInstallConfig(tenantID: "t", extensionID: id, key: "a", value: nil, actor: "ops")?.config == ["b": "2"])
+            #expect(try await registry.setInstallConfig(tenantID: "nobody", extensionID: id, key: "a", value: "1") == nil)
+            #expect(try await registry.setCapability(tenantID: "t", extensionID: id, capability: "storage.kv", granted: true)?.grantedCapabilities == ["storage.kv"])
+            #expect(try await registry.setCapability(tenantID: "t", extensionID: id, capability: "http.fetch", granted: true)?.grantedCapabilities == ["http.fetch", "storage.kv"])
+            #expect(try await registry.setCapability(tenantID: "t", extensionID: id, capability: "storage.kv", granted: true)?.grantedCapabilities == ["http.fetch", "storage.kv"])
+            #expect(try await registry.setCapability(tenantID: "t", extensionID: id, capability: "http.fetch", granted: false)?.grantedCapabilities == ["storage.kv"])
+            let refusal = await #expect(throws: BundleIndexError.self) {
+                try await registry.setCapability(tenantID: "t", extensionID: id, capability: "secrets.read", granted: true)
+            }
+            #expect(refusal?.code == .refused)
+            #expect(refusal?.message.contains("secrets.read") == true)
+            // What the gateway reads sees the change.
+            #expect(try await registry.enabledInstall(tenantID: "t", extensionID: id)?.grantedCapabilities == ["storage.kv"])
+            #expect(try await registry.enabledInstall(tenantID: "t", extensionID: id)?.config == ["b": "2"])
+            _ = try await registry.setInstallEnabled(tenantID: "t", extensionID: id, enabled: false)
+            _ = try await registry.removeInstall(tenantID: "t", extensionID: id)
+            let types = try await registry.events(extensionID: id).map(\.type).reversed()
+            #expect(Array(types) == ["published", "installed", "config_changed", "config_changed", "capability_granted", "capability_granted",
+                                     "capability_revoked", "disabled", "uninstalled"])
+            // A config event names the key, never the value.
+            #expect(try await registry.events(extensionID: id).contains { $0.detail == ["key": "b", "change": "set"] })
+        }
+    }
+
     @Test func cachedRegistryRemembersAndExpires() async throws {
         try await Self.withRegistry(.sqlite) { registry in
             try await registry.migrate()

@@ -317,6 +317,24 @@ import Testing
         }
     }
 
+    @Test func aYankedVersionStopsBeingServedAfterTheRegistryTTL() async throws {
+        try await Self.withServer(["EXT_REGISTRY_CACHE_TTL_MS": "300"]) { client, harness in
+            #expect(try await client.execute(uri: Self.base(harness) + "/app.js", method: .get).status == .ok)
+            #expect(try await harness.registry.yank(extensionID: harness.demoExtensionID, version: "1.0.0", actor: "test"))
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(try await client.execute(uri: Self.base(harness) + "/app.js", method: .get).status == .notFound)
+        }
+    }
+
+    @Test func aFailingRegistryRecheckKeepsServing() async throws {
+        try await Self.withServer(["EXT_REGISTRY_CACHE_TTL_MS": "300"]) { client, harness in
+            #expect(try await client.execute(uri: Self.base(harness) + "/app.js", method: .get).status == .ok)
+            try await harness.registry.database.raw("DROP TABLE extension_bundle").run()
+            try await Task.sleep(for: .milliseconds(400))
+            #expect(try await client.execute(uri: Self.base(harness) + "/app.js", method: .get).status == .ok)
+        }
+    }
+
     @Test func healthz() async throws {
         try await Self.withServer { client, _ in
             let response = try await client.execute(uri: "/healthz", method: .get)

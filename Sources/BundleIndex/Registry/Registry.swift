@@ -6,10 +6,11 @@ public protocol Registry: Sendable {
     /// An extension by registry id, install id, or `publisher.name` (case-insensitive).
     func extensionRecord(matching id: String) async throws -> ExtensionRecord?
 
-    /// The bundle with `hash` if it is a published bundle of the extension `extensionID` (a registry id).
+    /// The bundle with `hash` if it is a published bundle of the extension `extensionID` (a registry
+    /// id) and its version is not yanked.
     func bundleRecord(extensionID: String, hash: ContentHash) async throws -> BundleRecord?
 
-    /// A version's active bundle: its newest `extension_bundle` row.
+    /// A version's active bundle: its newest `extension_bundle` row; nil when the version is yanked.
     func activeBundle(versionID: String) async throws -> BundleRecord?
 
     /// The tenant's install of the extension when it is enabled (`is_enabled` and `status = 'enabled'`).

@@ -62,6 +62,48 @@ public enum RegistryMigrations {
             )
             """,
         ]),
+        Migration(version: 2, name: "events, execution log, quota usage, yanked versions", statements: [
+            "ALTER TABLE extension_version ADD COLUMN yanked_at TEXT",
+            """
+            CREATE TABLE IF NOT EXISTS extension_event (
+                id TEXT PRIMARY KEY,
+                registry_id TEXT,
+                tenant_id TEXT,
+                event_type TEXT NOT NULL,
+                actor TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                created_at TEXT NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS extension_event_registry ON extension_event (registry_id, created_at)",
+            """
+            CREATE TABLE IF NOT EXISTS extension_execution_log (
+                id TEXT PRIMARY KEY,
+                tenant_id TEXT NOT NULL,
+                registry_id TEXT NOT NULL,
+                version_id TEXT,
+                request_id TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                finished_at TEXT NOT NULL,
+                status TEXT NOT NULL,
+                http_status INTEGER NOT NULL,
+                duration_ms INTEGER NOT NULL
+            )
+            """,
+            "CREATE INDEX IF NOT EXISTS extension_execution_log_tenant ON extension_execution_log (tenant_id, started_at)",
+            """
+            CREATE TABLE IF NOT EXISTS extension_quota_usage (
+                tenant_id TEXT NOT NULL,
+                registry_id TEXT NOT NULL,
+                window_start TEXT NOT NULL,
+                calls BIGINT NOT NULL,
+                request_bytes BIGINT NOT NULL,
+                response_bytes BIGINT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (tenant_id, registry_id, window_start)
+            )
+            """,
+        ]),
     ]
 
     /// The bookkeeping table, created before any migration runs.

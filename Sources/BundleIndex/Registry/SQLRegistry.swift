@@ -67,6 +67,19 @@ public final class SQLRegistry: Registry, @unchecked Sendable {
 
     // MARK: migrations
 
+    /// The migrations not yet applied, in order, without changing anything (`registry migrate --dry-run`).
+    public func pendingMigrations() async throws -> [RegistryMigrations.Migration] {
+        let applied: Set<Int>
+        do {
+            applied = Set(try await database.raw("SELECT version FROM uiserve_schema_migrations").all(decodingColumn: "version", as: Int.self))
+        } catch {
+            // No ledger yet: a new database, every migration is pending (probe so a dead database still fails).
+            try await probe()
+            applied = []
+        }
+        return RegistryMigrations.all.filter { !applied.contains($0.version) }
+    }
+
     /// Applies every migration not yet applied, in order; returns the versions applied (empty when
     /// the schema is current, so running it twice changes nothing).
     @discardableResult
@@ -150,7 +163,7 @@ public final class SQLRegistry: Registry, @unchecked Sendable {
         try await query("bundle lookup") {
             try await self.database.raw("""
                 \(Self.bundleSelect)
-                WHERE CAST(r.id AS TEXT) = \(bind: extensionID) AND lower(b.content_hash) = \(bind: hash.description)
+                WHERE CAST(r.id AS TEXT) = \(bind: extensionID) AND lower(b.content_hash) = \(bind: hash.description) AND v.yanked_at IS NULL
                 ORDER BY b.created_at DESC
                 """).first(decoding: BundleRow.self)?.record()
         }
@@ -160,7 +173,7 @@ public final class SQLRegistry: Registry, @unchecked Sendable {
         try await query("active bundle lookup") {
             try await self.database.raw("""
                 \(Self.bundleSelect)
-                WHERE CAST(v.id AS TEXT) = \(bind: versionID)
+                WHERE CAST(v.id AS TEXT) = \(bind: versionID) AND v.yanked_at IS NULL
                 ORDER BY b.created_at DESC
                 """).first(decoding: BundleRow.self)?.record()
         }

@@ -56,7 +56,7 @@ struct BundlePublishCommand: AsyncParsableCommand {
         }
         let published = try await registry.publish(manifest: manifest, hash: hash, signature: envelopeText, storageKey: key,
                                                    size: Int64(inspection.entries.isEmpty ? 0 : (try FileManager.default.attributesOfItem(atPath: bundle)[.size] as? NSNumber)?.int64Value ?? 0),
-                                                   newExtensionID: extensionID)
+                                                   newExtensionID: extensionID, actor: Terminal.actor)
         try await registry.shutdown()
         if json {
             try Terminal.printJSON(published)

@@ -5,7 +5,8 @@ import Foundation
 /// `uiserve install …`: a tenant's installs of extensions, in the registry (`REGISTRY_URL`).
 struct InstallCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "install", abstract: "Add or remove a tenant's install of an extension.",
-                                                    subcommands: [Add.self, Remove.self, Enable.self, Disable.self, Show.self, List.self])
+                                                    subcommands: [Add.self, Remove.self, Enable.self, Disable.self, Show.self, List.self,
+                                                                  ConfigGroup.self, Caps.self])
 
     /// Who and what an install command is about.
     struct Target: ParsableArguments {
@@ -24,19 +25,17 @@ struct InstallCommand: AsyncParsableCommand {
         /// Opens the registry, resolves the extension (or fails naming it), runs `body`, and closes
         /// the registry whatever happened.
         func withResolved<T>(_ body: (SQLRegistry, ExtensionRecord) async throws -> T) async throws -> T {
-            let registry = try await SQLRegistry.open(url: try Configuration.registryURL())
-            do {
-                try await registry.migrate()
+            try await RegistryCommand.withRegistry { registry in
                 guard let record = try await registry.extensionRecord(matching: self.extension) else {
                     throw BundleIndexError(.notFound, "unknown extension '\(self.extension)' (publish it first)")
                 }
-                let result = try await body(registry, record)
-                try await registry.shutdown()
-                return result
-            } catch {
-                try? await registry.shutdown()
-                throw error
+                return try await body(registry, record)
             }
+        }
+
+        /// The error for "this tenant has no install of that extension".
+        func noInstall(_ record: ExtensionRecord) -> BundleIndexError {
+            BundleIndexError(.notFound, "tenant \(tenant) has no install of \(record.qualifiedName)")
         }
     }
 
@@ -67,7 +66,8 @@ struct InstallCommand: AsyncParsableCommand {
                 entries[String(item[..<equals])] = String(item[item.index(after: equals)...])
             }
             let (install, record) = try await target.withResolved { registry, record in
-                (try await registry.addInstall(tenantID: target.tenant, extensionID: record.id, version: version, config: entries, enabled: !disabled), record)
+                (try await registry.addInstall(tenantID: target.tenant, extensionID: record.id, version: version, config: entries, enabled: !disabled,
+                                                      actor: Terminal.actor), record)
             }
             if json {
                 try Terminal.printJSON(install)
@@ -85,8 +85,8 @@ struct InstallCommand: AsyncParsableCommand {
 
         func run() async throws {
             let record = try await target.withResolved { registry, record in
-                guard try await registry.removeInstall(tenantID: target.tenant, extensionID: record.id) else {
-                    throw BundleIndexError(.notFound, "tenant \(target.tenant) has no install of \(record.qualifiedName)")
+                guard try await registry.removeInstall(tenantID: target.tenant, extensionID: record.id, actor: Terminal.actor) else {
+                    throw target.noInstall(record)
                 }
                 return record
             }
@@ -112,8 +112,8 @@ struct InstallCommand: AsyncParsableCommand {
 
     static func setEnabled(_ target: Target, _ enabled: Bool) async throws {
         let record = try await target.withResolved { registry, record in
-            guard try await registry.setInstallEnabled(tenantID: target.tenant, extensionID: record.id, enabled: enabled) else {
-                throw BundleIndexError(.notFound, "tenant \(target.tenant) has no install of \(record.qualifiedName)")
+            guard try await registry.setInstallEnabled(tenantID: target.tenant, extensionID: record.id, enabled: enabled, actor: Terminal.actor) else {
+                throw target.noInstall(record)
             }
             return record
         }
@@ -128,7 +128,7 @@ struct InstallCommand: AsyncParsableCommand {
         func run() async throws {
             let install = try await target.withResolved { registry, record in
                 guard let install = try await registry.anyInstall(tenantID: target.tenant, extensionID: record.id) else {
-                    throw BundleIndexError(.notFound, "tenant \(target.tenant) has no install of \(record.qualifiedName)")
+                    throw target.noInstall(record)
                 }
                 return install
             }
@@ -147,20 +147,89 @@ struct InstallCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let registry = try await SQLRegistry.open(url: try Configuration.registryURL())
-            let installs: [InstallRecord]
-            do {
-                try await registry.migrate()
-                installs = try await registry.installs(tenantID: tenant)
-                try await registry.shutdown()
-            } catch {
-                try? await registry.shutdown()
-                throw error
-            }
+            let installs = try await RegistryCommand.withRegistry { try await $0.installs(tenantID: tenant) }
             if json { return try Terminal.printJSON(installs) }
             for install in installs {
                 print("\(install.tenantID)  \(install.extensionID)  \(install.version)  \(install.status)  \(install.id)")
             }
+        }
+    }
+
+    /// `uiserve install config set|unset`: one configuration entry of an install (sent to the Runner
+    /// in every call's context).
+    struct ConfigGroup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "config", abstract: "Set or remove an install's configuration entry.",
+                                                        subcommands: [Set.self, Unset.self])
+
+        struct Set: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Set one configuration entry.")
+            @OptionGroup var target: Target
+            @Argument(help: "The key.") var key: String
+            @Argument(help: "The value.") var value: String
+
+            func validate() throws { try InstallCommand.validateKey(key) }
+            func run() async throws { try await InstallCommand.setConfig(target, key, value) }
+        }
+
+        struct Unset: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Remove one configuration entry.")
+            @OptionGroup var target: Target
+            @Argument(help: "The key.") var key: String
+
+            func validate() throws { try InstallCommand.validateKey(key) }
+            func run() async throws { try await InstallCommand.setConfig(target, key, nil) }
+        }
+    }
+
+    static func validateKey(_ key: String) throws {
+        guard (1...128).contains(key.utf8.count), key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
+            throw ValidationError("config key '\(key)' must be 1-128 of letters, digits, '.', '_', '-'")
+        }
+    }
+
+    static func setConfig(_ target: Target, _ key: String, _ value: String?) async throws {
+        let record = try await target.withResolved { registry, record in
+            guard try await registry.setInstallConfig(tenantID: target.tenant, extensionID: record.id, key: key, value: value, actor: Terminal.actor) != nil else {
+                throw target.noInstall(record)
+            }
+            return record
+        }
+        print(value == nil ? "removed config \(key) of \(record.qualifiedName) for tenant \(target.tenant)"
+                           : "set config \(key) of \(record.qualifiedName) for tenant \(target.tenant)")
+    }
+
+    /// `uiserve install caps grant|revoke`: capabilities granted to an install; a grant must be one the
+    /// installed version declares.
+    struct Caps: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Grant or revoke a capability the installed version declares.",
+                                                        subcommands: [Grant.self, Revoke.self])
+
+        struct Grant: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Grant a capability.")
+            @OptionGroup var target: Target
+            @Argument(help: "The capability, as the manifest declares it.") var capability: String
+
+            func run() async throws { try await Caps.change(target, capability, granted: true) }
+        }
+
+        struct Revoke: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Revoke a capability.")
+            @OptionGroup var target: Target
+            @Argument(help: "The capability.") var capability: String
+
+            func run() async throws { try await Caps.change(target, capability, granted: false) }
+        }
+
+        static func change(_ target: Target, _ capability: String, granted: Bool) async throws {
+            let (record, install) = try await target.withResolved { registry, record in
+                guard let install = try await registry.setCapability(tenantID: target.tenant, extensionID: record.id, capability: capability,
+                                                                     granted: granted, actor: Terminal.actor) else {
+                    throw target.noInstall(record)
+                }
+                return (record, install)
+            }
+            let list = install.grantedCapabilities.isEmpty ? "none" : install.grantedCapabilities.joined(separator: ", ")
+            print("\(granted ? "granted" : "revoked") \(capability) on \(record.qualifiedName) for tenant \(target.tenant) (granted: \(list))")
         }
     }
 }

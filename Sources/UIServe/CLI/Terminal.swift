@@ -13,3 +13,11 @@ enum Terminal {
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
+
+extension Terminal {
+    /// Who made a registry change, for `extension_event.actor`: `cli:<user name of the process>`.
+    static var actor: String {
+        guard let entry = getpwuid(geteuid()), let name = entry.pointee.pw_name else { return "cli:uid-\(geteuid())" }
+        return "cli:" + String(cString: name)
+    }
+}
