@@ -16,6 +16,8 @@ public struct GatewayResponder: Sendable {
     public let registry: any Registry
     public let runner: any RunnerClient
     public let limiter: RateLimiter?
+    /// The execution log and daily quota; nil logs nothing and enforces no quota.
+    public let usage: UsageRecorder?
     public let headerPolicy = HeaderPolicy()
     let retry = RetrySchedule(base: .milliseconds(50), cap: .milliseconds(500), maxAttempts: 3)
     let metrics: any MetricsFactory
@@ -24,12 +26,13 @@ public struct GatewayResponder: Sendable {
     let retries: Counter
 
     public init(configuration: GatewayConfiguration, authenticator: TenantAuthenticator, registry: any Registry, runner: any RunnerClient, limiter: RateLimiter?,
-                metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "uiserve.gateway")) {
+                usage: UsageRecorder? = nil, metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "uiserve.gateway")) {
         self.configuration = configuration
         self.authenticator = authenticator
         self.registry = registry
         self.runner = runner
         self.limiter = limiter
+        self.usage = usage
         self.metrics = metrics
         self.logger = logger
         runnerDuration = Timer(label: "uiserve_gateway_runner_duration_seconds", factory: metrics)
@@ -40,6 +43,7 @@ public struct GatewayResponder: Sendable {
     /// exits of `handle` need no extra plumbing), for the log line and the outcome metric.
     final class RequestTrace: @unchecked Sendable {
         var tenant = "-", extensionID = "-", versionID = "-", contentHash = "-", outcome = "ok"
+        var requestBytes = 0, responseBytes = 0
     }
 
     @TaskLocal static var trace: RequestTrace?
@@ -50,8 +54,17 @@ public struct GatewayResponder: Sendable {
     public func respond(to request: Request, requestID: String) async -> Response {
         let trace = RequestTrace()
         let started = ContinuousClock.now
+        let startedAt = Date()
         var response = await Self.$trace.withValue(trace) { await handle(request, requestID: requestID) }
         let milliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
+        if let usage, trace.extensionID != "-" {
+            // Calls that reached a tenant's install are logged; earlier refusals only count in metrics.
+            usage.record(ExecutionLogEntry(tenantID: trace.tenant, extensionID: trace.extensionID, versionID: trace.versionID, requestID: requestID,
+                                           startedAt: startedAt, finishedAt: startedAt.addingTimeInterval(Double(milliseconds) / 1000),
+                                           status: Self.logStatus(outcome: trace.outcome), httpStatus: Int(response.status.code),
+                                           durationMilliseconds: milliseconds),
+                         requestBytes: trace.requestBytes, responseBytes: trace.responseBytes)
+        }
         Counter(label: "uiserve_gateway_requests_total", dimensions: [("outcome", trace.outcome)], factory: metrics).increment()
         logger.info("gateway request", metadata: [
             "request_id": "\(requestID)", "tenant": "\(trace.tenant)", "extension": "\(trace.extensionID)", "version": "\(trace.versionID)",
@@ -120,6 +133,9 @@ public struct GatewayResponder: Sendable {
         if let limiter, case .limited(let seconds) = limiter.take(tenant: identity.tenantID, extensionID: ext.id) {
             return error(.tooManyRequests, "rate_limited", requestID, extra: [.retryAfter: String(seconds)])
         }
+        if let usage, case .exceeded(let seconds) = await usage.admit(tenantID: identity.tenantID, extensionID: ext.id) {
+            return error(.tooManyRequests, "quota_exceeded", requestID, extra: [.retryAfter: String(seconds)])
+        }
 
         // The body, counted while it streams in: a lying Content-Length does not help.
         var body = ByteBuffer()
@@ -134,6 +150,7 @@ public struct GatewayResponder: Sendable {
         } catch {
             return self.error(.badRequest, "bad_request", requestID)
         }
+        Self.trace?.requestBytes = body.readableBytes
 
         let clientKey = request.headers[HTTPField.Name("x-idempotency-key")!]
         let idempotencyKey = request.method == .get || request.method == .head ? nil : (clientKey ?? requestID)
@@ -211,8 +228,20 @@ public struct GatewayResponder: Sendable {
             if let field = HTTPField.Name(name) { fields[field] = value }
         }
         fields[.contentLength] = String(content.count)
+        Self.trace?.responseBytes = isHead ? 0 : content.count
         if isHead || [204, 304].contains(reply.status) || reply.status < 200 { return Response(status: status, headers: fields) }
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: content)))
+    }
+
+    /// The execution log's status for an outcome code.
+    static func logStatus(outcome: String) -> ExecutionLogEntry.Status {
+        switch outcome {
+        case "ok": .ok
+        case "runner_timeout": .timeout
+        case "runner_unavailable", "runner_error", "runner_invalid_response", "runner_response_too_large": .upstreamError
+        case "endpoint_not_found", "method_not_allowed", "payload_too_large", "rate_limited", "quota_exceeded": .policyDenied
+        default: .error
+        }
     }
 
     private func preflight(_ request: Request, requestID: String) -> Response {

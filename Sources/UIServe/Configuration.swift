@@ -59,6 +59,9 @@ struct Configuration: Sendable {
     var gateway: GatewayConfiguration
     /// `EXT_GATEWAY_RATE_LIMIT`, e.g. `50/s burst 100` (none by default).
     var rateLimit: RateLimiter.Limit?
+    /// `EXT_GATEWAY_DAILY_QUOTA` (calls per tenant per UTC day, none by default) and
+    /// `EXT_GATEWAY_LOG_BUFFER_ROWS` (execution log rows held while the database is slow, 10000).
+    var usage: UsageRecorder.Configuration
 
     /// Every variable this type reads, for the documentation and the completeness test.
     static let variables = [
@@ -69,6 +72,7 @@ struct Configuration: Sendable {
         "STORAGE_S3_FORCE_PATH_STYLE", "STORAGE_S3_CA_FILE", "EXT_REGISTRY_CACHE_TTL_MS", "EXT_CACHE_MAX_BYTES", "EXT_BUNDLE_DENYLIST", "UISERVE_ADMIN_TOKEN", "EXT_UI_HOT_CACHE_BYTES", "RUNNER_BASE_URL",
         "RUNNER_SERVICE_TOKEN", "EXT_GATEWAY_JWT_SECRET", "EXT_GATEWAY_JWKS_FILE", "EXT_GATEWAY_JWT_AUDIENCE", "EXT_GATEWAY_TENANT_CLAIM",
         "EXT_GATEWAY_ALLOWED_ORIGINS", "EXT_GATEWAY_MAX_BODY_BYTES", "EXT_GATEWAY_MAX_RESPONSE_BYTES", "EXT_GATEWAY_TIMEOUT_MS", "EXT_GATEWAY_RATE_LIMIT",
+        "EXT_GATEWAY_DAILY_QUOTA", "EXT_GATEWAY_LOG_BUFFER_ROWS",
     ]
 
     init(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -129,6 +133,8 @@ struct Configuration: Sendable {
         } else {
             rateLimit = nil
         }
+        usage = UsageRecorder.Configuration(dailyQuota: try value("EXT_GATEWAY_DAILY_QUOTA").map { _ in Int(try integer("EXT_GATEWAY_DAILY_QUOTA", 1)) },
+                                            capacity: Int(try integer("EXT_GATEWAY_LOG_BUFFER_ROWS", 10_000)))
         adminToken = value("UISERVE_ADMIN_TOKEN")
         if let adminToken, adminToken.utf8.count < 16 {
             throw UIServeError.configuration("UISERVE_ADMIN_TOKEN must be at least 16 characters")
@@ -159,7 +165,8 @@ struct Configuration: Sendable {
 
 extension Configuration {
     /// The gateway, when `RUNNER_BASE_URL` and a JWT key are configured; nil otherwise.
-    func makeGateway(registry: any Registry, runner: (any RunnerClient)? = nil, metrics: any MetricsFactory = MetricsSystem.factory) async throws -> GatewayResponder? {
+    func makeGateway(registry: any Registry, runner: (any RunnerClient)? = nil, usage: UsageRecorder? = nil,
+                     metrics: any MetricsFactory = MetricsSystem.factory) async throws -> GatewayResponder? {
         guard let runnerBaseURL else { return nil }
         let authenticator: TenantAuthenticator
         if let jwksFile {
@@ -174,6 +181,6 @@ extension Configuration {
         }
         return GatewayResponder(configuration: gateway, authenticator: authenticator, registry: registry,
                                 runner: runner ?? HTTPRunnerClient(baseURL: runnerBaseURL), limiter: rateLimit.map { RateLimiter(limit: $0) },
-                                metrics: metrics)
+                                usage: usage, metrics: metrics)
     }
 }

@@ -229,6 +229,35 @@ import Testing
         }
     }
 
+    @Test(arguments: Backend.allCases)
+    func usageRowsAndWindowCounters(_ backend: Backend) async throws {
+        try await Self.withRegistry(backend) { registry in
+            try await registry.migrate()
+            let day = QuotaUsage.window(containing: Date(timeIntervalSince1970: 1_790_000_000))
+            #expect(day == Date(timeIntervalSince1970: 1_789_948_800))
+            let entry = ExecutionLogEntry(tenantID: "t", extensionID: "e1", versionID: "v", requestID: "r1", startedAt: day.addingTimeInterval(60),
+                                          finishedAt: day.addingTimeInterval(61), status: .timeout, httpStatus: 504, durationMilliseconds: 1000)
+            try await registry.appendUsage(entries: [entry], usage: [QuotaUsage(tenantID: "t", extensionID: "e1", windowStart: day, calls: 2, requestBytes: 10)])
+            try await registry.appendUsage(entries: [], usage: [QuotaUsage(tenantID: "t", extensionID: "e1", windowStart: day, calls: 3, responseBytes: 7),
+                                                                QuotaUsage(tenantID: "t", extensionID: "e2", windowStart: day, calls: 1)])
+            try await registry.appendUsage(entries: [], usage: [QuotaUsage(tenantID: "t", extensionID: "e1", windowStart: day.addingTimeInterval(86_400), calls: 9)])
+            #expect(try await registry.windowCalls(tenantID: "t", windowStart: day) == 6)
+            #expect(try await registry.windowCalls(tenantID: "other", windowStart: day) == 0)
+            #expect(try await registry.quotaUsage(tenantID: "t", windowStart: day) == [
+                QuotaUsage(tenantID: "t", extensionID: "e1", windowStart: day, calls: 5, requestBytes: 10, responseBytes: 7),
+                QuotaUsage(tenantID: "t", extensionID: "e2", windowStart: day, calls: 1),
+            ])
+            let rows = try await registry.executionLog(tenantID: "t")
+            #expect(rows.count == 1)
+            #expect(rows.first?.status == .timeout && rows.first?.httpStatus == 504 && rows.first?.requestID == "r1")
+            // All or nothing: a batch with a duplicate row id writes none of its counters.
+            await #expect(throws: BundleIndexError.self) {
+                try await registry.appendUsage(entries: [entry], usage: [QuotaUsage(tenantID: "t", extensionID: "e1", windowStart: day, calls: 100)])
+            }
+            #expect(try await registry.windowCalls(tenantID: "t", windowStart: day) == 6)
+        }
+    }
+
     @Test func cachedRegistryRemembersAndExpires() async throws {
         try await Self.withRegistry(.sqlite) { registry in
             try await registry.migrate()

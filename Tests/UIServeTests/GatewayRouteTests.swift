@@ -31,25 +31,57 @@ import Testing
 
     static func withGateway(_ extra: [String: String] = [:],
                             _ body: @escaping @Sendable (any TestClientProtocol, FakeRunner, ServerHarness, HTTPFields) async throws -> Void) async throws {
+        try await withGateway(extra, usage: nil) { client, runner, harness, auth, _ in try await body(client, runner, harness, auth) }
+    }
+
+    /// A gateway whose registry lookups are cached (so they outlive a stopped database) and, when
+    /// `usage` is given, with an execution log and quota writing to its own connection to the
+    /// harness's database (`UsageRecorder.flush` is called by the test; the service loop is not run).
+    static func withGateway(_ extra: [String: String] = [:], usage: UsageRecorder.Configuration?,
+                            _ body: @escaping @Sendable (any TestClientProtocol, FakeRunner, ServerHarness, HTTPFields, Usage?) async throws -> Void) async throws {
         try await FakeRunner.with { runner in
             let port = try #require(runner.port.withLock { $0 })
             var environment = ["RUNNER_BASE_URL": "http://127.0.0.1:\(port)", "EXT_GATEWAY_JWT_SECRET": secret, "EXT_GATEWAY_TIMEOUT_MS": "10000",
                                "RUNNER_SERVICE_TOKEN": "runner-token"]
             environment.merge(extra) { $1 }
             let harness = try await ServerHarness.make(environment)
+            var usageParts: Usage?
             do {
                 _ = try await harness.registry.addInstall(tenantID: "t1", extensionID: harness.demoExtensionID, version: "1.0.0", config: ["region": "eu"], enabled: true)
                 let prometheus = PrometheusCollectorRegistry()
-                let gateway = try await harness.configuration.makeGateway(registry: harness.registry, metrics: PrometheusMetricsFactory(registry: prometheus))
+                let metrics = PrometheusMetricsFactory(registry: prometheus)
+                if let usage {
+                    let store = try await SQLRegistry.open(url: harness.configuration.registryURL)
+                    usageParts = Usage(recorder: UsageRecorder(store: store, configuration: usage, metrics: metrics), store: store, prometheus: prometheus)
+                }
+                let lookups: any Registry = usage == nil ? harness.registry : CachedRegistry(harness.registry, ttl: .seconds(600))
+                let gateway = try await harness.configuration.makeGateway(registry: lookups, usage: usageParts?.recorder, metrics: metrics)
                 let app = try UIServeApplication.build(configuration: harness.configuration, registry: harness.registry, cache: harness.makeCache(),
                                                        logger: Logger(label: "test"), prometheus: prometheus, gateway: gateway)
                 let auth: HTTPFields = [.authorization: "Bearer " + (try await token())]
-                try await app.test(.live) { client in try await body(client, runner, harness, auth) }
+                let parts = usageParts
+                try await app.test(.live) { client in try await body(client, runner, harness, auth, parts) }
             } catch {
+                try? await usageParts?.store.shutdown()
                 await harness.cleanUp()
                 throw error
             }
+            try? await usageParts?.store.shutdown()
             await harness.cleanUp()
+        }
+    }
+
+    /// The execution log's parts a test looks at.
+    struct Usage: Sendable {
+        let recorder: UsageRecorder
+        let store: SQLRegistry
+        let prometheus: PrometheusCollectorRegistry
+
+        /// The Prometheus text of one sample, e.g. `uiserve_gateway_execution_log_rows_total{result="dropped"}`.
+        func metric(_ sample: String) -> String? {
+            var buffer: [UInt8] = []
+            prometheus.emit(into: &buffer)
+            return String(decoding: buffer, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(sample + " ") }.map { String($0.dropFirst(sample.count + 1)) }
         }
     }
 

@@ -265,10 +265,13 @@ public final class SQLRegistry: Registry, @unchecked Sendable {
         return nil
     }
 
-    func now() -> String {
+    func now() -> String { Self.timestamp(clock()) }
+
+    /// The stored text form of a time: ISO 8601 in UTC with milliseconds (sorts as it reads).
+    static func timestamp(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: clock())
+        return formatter.string(from: date)
     }
 
     static func json(_ value: some Encodable) -> String {

@@ -4,6 +4,8 @@ import BundleIndex
 import Hummingbird
 import Logging
 import Prometheus
+import Gateway
+import ServiceLifecycle
 
 /// `uiserve serve`: the HTTP server, configured from the environment (see the README's table).
 struct ServeCommand: AsyncParsableCommand {
@@ -28,9 +30,13 @@ struct ServeCommand: AsyncParsableCommand {
                                     denylist: config.loadDenylist(), logger: logger,
                                     metrics: CacheMetrics(factory: PrometheusMetricsFactory(registry: prometheus)))
         let cachedRegistry = CachedRegistry(registry, ttl: config.registryCacheTTL)
+        let metrics = PrometheusMetricsFactory(registry: prometheus)
+        let usage = UsageRecorder(store: registry, configuration: config.usage, metrics: metrics, logger: logger)
+        let gateway = try await config.makeGateway(registry: cachedRegistry, usage: usage, metrics: metrics)
+        var services: [any Service] = [ReloadOnHangup(configuration: config, cache: cache, logger: logger)]
+        if gateway != nil { services.append(usage) }
         let app = try UIServeApplication.build(configuration: config, registry: cachedRegistry, cache: cache,
-                                               logger: logger, prometheus: prometheus, gateway: try await config.makeGateway(registry: cachedRegistry, metrics: PrometheusMetricsFactory(registry: prometheus)),
-                                               services: [ReloadOnHangup(configuration: config, cache: cache, logger: logger)])
+                                               logger: logger, prometheus: prometheus, gateway: gateway, services: services)
         let base = "http://\(config.host):\(config.port)"
         print("uiserve listening on \(base) (store: \(config.storeBase), registry: \(config.registryURL), cache: \(config.cacheRoot), signatures: \(config.signaturePolicy.rawValue))")
         if let hash = config.demoContentHash {

@@ -1,0 +1,241 @@
+import BundleIndex
+import Foundation
+import Logging
+import Metrics
+import ServiceLifecycle
+import Synchronization
+
+/// The gateway's execution log and daily quota.
+///
+/// Requests only touch memory: `record` appends a row to a bounded buffer (a full buffer drops the
+/// row and counts it), and `admit` counts the call against the tenant's quota. The service's `run`
+/// writes the buffer in batches every `flushInterval`, so a slow or stopped database never slows
+/// or fails a request; a failed batch stays buffered (within the bound) and is written later.
+///
+/// The daily quota (calls per tenant per UTC day, over all its extensions) is counted from
+/// `extension_quota_usage`: the tenant's total as the database last said it, plus the calls this
+/// process admitted and has not written yet. The database's total is read on a tenant's first call
+/// of the day (bounded by `lookupTimeout`; on failure the call is admitted and the read retried)
+/// and again at most every `refreshInterval`, which is how calls through other replicas count.
+public final class UsageRecorder: Service, Sendable {
+    /// Sizes and periods, with defaults.
+    public struct Configuration: Sendable {
+        /// `EXT_GATEWAY_DAILY_QUOTA`: calls per tenant per UTC day; nil for no quota.
+        public var dailyQuota: Int?
+        /// Rows held in memory before new ones are dropped.
+        public var capacity: Int
+        /// Rows written per transaction.
+        public var batchSize: Int
+        public var flushInterval: Duration
+        public var refreshInterval: Duration
+        public var lookupTimeout: Duration
+
+        public init(dailyQuota: Int? = nil, capacity: Int = 10_000, batchSize: Int = 500, flushInterval: Duration = .seconds(1),
+                    refreshInterval: Duration = .seconds(10), lookupTimeout: Duration = .milliseconds(500)) {
+            self.dailyQuota = dailyQuota
+            self.capacity = capacity
+            self.batchSize = batchSize
+            self.flushInterval = flushInterval
+            self.refreshInterval = refreshInterval
+            self.lookupTimeout = lookupTimeout
+        }
+    }
+
+    /// Whether a call may go ahead under the daily quota.
+    public enum Admission: Sendable, Equatable {
+        case admitted
+        /// Over quota until the next window, `retryAfter` seconds from now.
+        case exceeded(retryAfter: Int)
+    }
+
+    private struct UsageKey: Hashable {
+        var tenantID: String, extensionID: String, windowStart: Date
+    }
+
+    /// The database's total for a tenant's window, and when it was read (nil: not yet, or failed).
+    private struct Baseline {
+        var windowStart: Date
+        var calls: Int
+        var readAt: ContinuousClock.Instant?
+    }
+
+    private struct State {
+        var rows: [ExecutionLogEntry] = []
+        var usage: [UsageKey: QuotaUsage] = [:]
+        var baselines: [String: Baseline] = [:]
+    }
+
+    public let configuration: Configuration
+    private let store: any UsageStore
+    private let clock: @Sendable () -> Date
+    private let state = Mutex(State())
+    private let logger: Logger
+    private let written: Counter
+    private let dropped: Counter
+    private let failures: Counter
+
+    public init(store: any UsageStore, configuration: Configuration = Configuration(), clock: @escaping @Sendable () -> Date = Date.init,
+                metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "uiserve.usage")) {
+        self.store = store
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+        written = Counter(label: "uiserve_gateway_execution_log_rows_total", dimensions: [("result", "written")], factory: metrics)
+        dropped = Counter(label: "uiserve_gateway_execution_log_rows_total", dimensions: [("result", "dropped")], factory: metrics)
+        failures = Counter(label: "uiserve_gateway_usage_write_failures_total", factory: metrics)
+    }
+
+    // MARK: the request path
+
+    /// Counts a call against the tenant's daily quota, or refuses it when the quota is used up.
+    /// Without a quota it only counts (for `extension_quota_usage`).
+    public func admit(tenantID: String, extensionID: String) async -> Admission {
+        let now = clock()
+        let window = QuotaUsage.window(containing: now)
+        if let quota = configuration.dailyQuota {
+            if needsBaseline(tenantID: tenantID, window: window) { await readBaseline(tenantID: tenantID, window: window) }
+            let used = state.withLock { state in
+                (state.baselines[tenantID].flatMap { $0.windowStart == window ? $0.calls : nil } ?? 0)
+                    + state.usage.values.reduce(0) { $0 + ($1.tenantID == tenantID && $1.windowStart == window ? $1.calls : 0) }
+            }
+            if used >= quota {
+                return .exceeded(retryAfter: max(1, Int((window.timeIntervalSince1970 + 86_400 - now.timeIntervalSince1970).rounded(.up))))
+            }
+        }
+        add(UsageKey(tenantID: tenantID, extensionID: extensionID, windowStart: window), calls: 1)
+        return .admitted
+    }
+
+    /// Buffers one log row and the call's bytes; never waits. A full buffer drops the row (counted).
+    public func record(_ entry: ExecutionLogEntry, requestBytes: Int, responseBytes: Int) {
+        let kept = state.withLock { state in
+            guard state.rows.count < configuration.capacity else { return false }
+            state.rows.append(entry)
+            return true
+        }
+        if !kept { dropped.increment() }
+        if requestBytes > 0 || responseBytes > 0 {
+            add(UsageKey(tenantID: entry.tenantID, extensionID: entry.extensionID, windowStart: QuotaUsage.window(containing: entry.startedAt)),
+                requestBytes: Int64(requestBytes), responseBytes: Int64(responseBytes))
+        }
+    }
+
+    private func add(_ key: UsageKey, calls: Int = 0, requestBytes: Int64 = 0, responseBytes: Int64 = 0) {
+        state.withLock { state in
+            state.usage[key, default: QuotaUsage(tenantID: key.tenantID, extensionID: key.extensionID, windowStart: key.windowStart)].calls += calls
+            state.usage[key]!.requestBytes += requestBytes
+            state.usage[key]!.responseBytes += responseBytes
+        }
+    }
+
+    private func needsBaseline(tenantID: String, window: Date) -> Bool {
+        state.withLock { state in
+            guard let baseline = state.baselines[tenantID], baseline.windowStart == window, baseline.readAt != nil else { return true }
+            return false
+        }
+    }
+
+    /// Reads the tenant's total from the store within `lookupTimeout`; on failure the baseline
+    /// stays unread, so the next call (or the next refresh) tries again.
+    private func readBaseline(tenantID: String, window: Date) async {
+        let store = self.store
+        let calls: Int? = await withTaskGroup(of: Int?.self) { group in
+            group.addTask { try? await store.windowCalls(tenantID: tenantID, windowStart: window) }
+            group.addTask { [timeout = configuration.lookupTimeout] in
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        guard let calls else {
+            logger.warning("quota lookup failed or timed out; the call is admitted", metadata: ["tenant": "\(tenantID)"])
+            return
+        }
+        state.withLock { $0.baselines[tenantID] = Baseline(windowStart: window, calls: calls, readAt: .now) }
+    }
+
+    // MARK: the background writer
+
+    /// Writes what is buffered, in batches, until the buffer is empty or a write fails. Returns the
+    /// number of rows written.
+    @discardableResult
+    public func flush() async -> Int {
+        var total = 0
+        while true {
+            let (rows, usage) = state.withLock { state -> ([ExecutionLogEntry], [QuotaUsage]) in
+                let rows = Array(state.rows.prefix(configuration.batchSize))
+                state.rows.removeFirst(rows.count)
+                let usage = Array(state.usage.values)
+                state.usage.removeAll()
+                return (rows, usage)
+            }
+            if rows.isEmpty && usage.isEmpty { break }
+            do {
+                try await store.appendUsage(entries: rows, usage: usage)
+                written.increment(by: rows.count)
+                total += rows.count
+                // What was just written is in the database now: move it into the baselines.
+                state.withLock { state in
+                    for item in usage where state.baselines[item.tenantID]?.windowStart == item.windowStart {
+                        state.baselines[item.tenantID]!.calls += item.calls
+                    }
+                }
+            } catch {
+                failures.increment()
+                logger.warning("usage write failed; rows stay buffered", metadata: ["rows": "\(rows.count)", "error": "\(error)"])
+                restore(rows: rows, usage: usage)
+                break
+            }
+        }
+        return total
+    }
+
+    /// Puts a failed batch back in front of newer rows (dropping, and counting, what no longer fits).
+    private func restore(rows: [ExecutionLogEntry], usage: [QuotaUsage]) {
+        let overflow = state.withLock { state -> Int in
+            state.rows.insert(contentsOf: rows, at: 0)
+            let overflow = max(0, state.rows.count - configuration.capacity)
+            if overflow > 0 { state.rows.removeLast(overflow) }
+            for item in usage {
+                let key = UsageKey(tenantID: item.tenantID, extensionID: item.extensionID, windowStart: item.windowStart)
+                var merged = state.usage[key] ?? QuotaUsage(tenantID: item.tenantID, extensionID: item.extensionID, windowStart: item.windowStart)
+                merged.calls += item.calls
+                merged.requestBytes += item.requestBytes
+                merged.responseBytes += item.responseBytes
+                state.usage[key] = merged
+            }
+            return overflow
+        }
+        if overflow > 0 { dropped.increment(by: overflow) }
+    }
+
+    /// Re-reads the totals of tenants whose baselines are older than `refreshInterval`, so calls
+    /// through other replicas count too.
+    func refreshBaselines() async {
+        guard configuration.dailyQuota != nil else { return }
+        let window = QuotaUsage.window(containing: clock())
+        let stale = state.withLock { state in
+            state.baselines.filter { _, baseline in
+                baseline.windowStart == window && (baseline.readAt.map { ContinuousClock.now - $0 >= configuration.refreshInterval } ?? true)
+            }.map(\.key)
+        }
+        for tenantID in stale {
+            // Unwritten calls are not in the database's total; `admit` adds them on top.
+            await readBaseline(tenantID: tenantID, window: window)
+        }
+        // Yesterday's baselines are of no further use.
+        state.withLock { $0.baselines = $0.baselines.filter { $0.value.windowStart == window } }
+    }
+
+    /// Flushes every `flushInterval` until graceful shutdown, then once more.
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.configuration.flushInterval) }
+            await flush()
+            await refreshBaselines()
+        }
+        await flush()
+    }
+}
