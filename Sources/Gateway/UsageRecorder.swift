@@ -14,9 +14,10 @@ import Synchronization
 ///
 /// The daily quota (calls per tenant per UTC day, over all its extensions) is counted from
 /// `extension_quota_usage`: the tenant's total as the database last said it, plus the calls this
-/// process admitted and has not written yet. The database's total is read on a tenant's first call
-/// of the day (bounded by `lookupTimeout`; on failure the call is admitted and the read retried)
-/// and again at most every `refreshInterval`, which is how calls through other replicas count.
+/// process admitted and has not written yet. The service reads a tenant's total when its first
+/// call of the day asks for it (that call waits at most `lookupTimeout`, then goes ahead on the
+/// local count; the database call itself never runs on a request's task, so a hung database cannot
+/// hold one) and again every `refreshInterval`, which is how calls through other replicas count.
 public final class UsageRecorder: Service, Sendable {
     /// Sizes and periods, with defaults.
     public struct Configuration: Sendable {
@@ -59,10 +60,20 @@ public final class UsageRecorder: Service, Sendable {
         var readAt: ContinuousClock.Instant?
     }
 
+    /// A request waiting for a tenant's total: `pending` until its continuation is registered,
+    /// `cancelled` when it gave up before that.
+    private enum Waiter {
+        case pending
+        case waiting(tenantID: String, CheckedContinuation<Void, Never>)
+        case cancelled
+    }
+
     private struct State {
         var rows: [ExecutionLogEntry] = []
         var usage: [UsageKey: QuotaUsage] = [:]
         var baselines: [String: Baseline] = [:]
+        var waiters: [UInt64: Waiter] = [:]
+        var nextWaiter: UInt64 = 0
     }
 
     public let configuration: Configuration
@@ -73,6 +84,9 @@ public final class UsageRecorder: Service, Sendable {
     private let written: Counter
     private let dropped: Counter
     private let failures: Counter
+    /// Tenants whose totals requests are waiting for, read by `run`.
+    private let lookups: AsyncStream<String>
+    private let lookupRequests: AsyncStream<String>.Continuation
 
     public init(store: any UsageStore, configuration: Configuration = Configuration(), clock: @escaping @Sendable () -> Date = Date.init,
                 metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "uiserve.usage")) {
@@ -83,6 +97,7 @@ public final class UsageRecorder: Service, Sendable {
         written = Counter(label: "uiserve_gateway_execution_log_rows_total", dimensions: [("result", "written")], factory: metrics)
         dropped = Counter(label: "uiserve_gateway_execution_log_rows_total", dimensions: [("result", "dropped")], factory: metrics)
         failures = Counter(label: "uiserve_gateway_usage_write_failures_total", factory: metrics)
+        (lookups, lookupRequests) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(10_000))
     }
 
     // MARK: the request path
@@ -93,7 +108,7 @@ public final class UsageRecorder: Service, Sendable {
         let now = clock()
         let window = QuotaUsage.window(containing: now)
         if let quota = configuration.dailyQuota {
-            if needsBaseline(tenantID: tenantID, window: window) { await readBaseline(tenantID: tenantID, window: window) }
+            if needsBaseline(tenantID: tenantID, window: window) { await waitForBaseline(tenantID: tenantID) }
             let used = state.withLock { state in
                 (state.baselines[tenantID].flatMap { $0.windowStart == window ? $0.calls : nil } ?? 0)
                     + state.usage.values.reduce(0) { $0 + ($1.tenantID == tenantID && $1.windowStart == window ? $1.calls : 0) }
@@ -135,25 +150,75 @@ public final class UsageRecorder: Service, Sendable {
         }
     }
 
-    /// Reads the tenant's total from the store within `lookupTimeout`; on failure the baseline
-    /// stays unread, so the next call (or the next refresh) tries again.
-    private func readBaseline(tenantID: String, window: Date) async {
-        let store = self.store
-        let calls: Int? = await withTaskGroup(of: Int?.self) { group in
-            group.addTask { try? await store.windowCalls(tenantID: tenantID, windowStart: window) }
-            group.addTask { [timeout = configuration.lookupTimeout] in
-                try? await Task.sleep(for: timeout)
+    /// Asks the service for the tenant's total and waits for it, at most `lookupTimeout`. Both
+    /// children end promptly when cancelled, so the wait is bounded whatever the database does.
+    private func waitForBaseline(tenantID: String) async {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiter += 1
+            state.waiters[state.nextWaiter] = .pending
+            return state.nextWaiter
+        }
+        defer { state.withLock { _ = $0.waiters.removeValue(forKey: id) } }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in
+                        let registered = self.state.withLock { state -> Bool in
+                            guard case .pending = state.waiters[id] else { return false }
+                            state.waiters[id] = .waiting(tenantID: tenantID, continuation)
+                            return true
+                        }
+                        if registered { self.lookupRequests.yield(tenantID) } else { continuation.resume() }
+                    }
+                } onCancel: {
+                    self.resumeWaiter(id)
+                }
+            }
+            group.addTask { [timeout = configuration.lookupTimeout] in try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Resumes one waiter (or marks it cancelled when it has not registered yet).
+    private func resumeWaiter(_ id: UInt64) {
+        let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            switch state.waiters[id] {
+            case .waiting(_, let continuation):
+                state.waiters[id] = nil
+                return continuation
+            case .pending:
+                state.waiters[id] = .cancelled
+                return nil
+            case .cancelled, nil:
                 return nil
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
         }
-        guard let calls else {
-            logger.warning("quota lookup failed or timed out; the call is admitted", metadata: ["tenant": "\(tenantID)"])
-            return
+        continuation?.resume()
+    }
+
+    /// Reads the tenant's total from the store (on the service's task), then wakes the requests
+    /// waiting for it. On failure the baseline stays unread: the next call asks again.
+    private func readBaseline(tenantID: String) async {
+        let window = QuotaUsage.window(containing: clock())
+        do {
+            let calls = try await store.windowCalls(tenantID: tenantID, windowStart: window)
+            state.withLock { $0.baselines[tenantID] = Baseline(windowStart: window, calls: calls, readAt: .now) }
+        } catch {
+            logger.warning("quota lookup failed; calls are counted locally until it succeeds", metadata: ["tenant": "\(tenantID)", "error": "\(error)"])
         }
-        state.withLock { $0.baselines[tenantID] = Baseline(windowStart: window, calls: calls, readAt: .now) }
+        resumeWaiters(for: tenantID)
+    }
+
+    /// Wakes every request waiting for the tenant's total.
+    private func resumeWaiters(for tenantID: String) {
+        let waiting = state.withLock { state -> [UInt64] in
+            state.waiters.compactMap { id, waiter in
+                if case .waiting(let tenant, _) = waiter, tenant == tenantID { return id }
+                return nil
+            }
+        }
+        for id in waiting { resumeWaiter(id) }
     }
 
     // MARK: the background writer
@@ -212,30 +277,43 @@ public final class UsageRecorder: Service, Sendable {
     }
 
     /// Re-reads the totals of tenants whose baselines are older than `refreshInterval`, so calls
-    /// through other replicas count too.
+    /// through other replicas count too, and forgets yesterday's.
     func refreshBaselines() async {
         guard configuration.dailyQuota != nil else { return }
         let window = QuotaUsage.window(containing: clock())
         let stale = state.withLock { state in
-            state.baselines.filter { _, baseline in
-                baseline.windowStart == window && (baseline.readAt.map { ContinuousClock.now - $0 >= configuration.refreshInterval } ?? true)
+            state.baselines = state.baselines.filter { $0.value.windowStart == window }
+            return state.baselines.filter { _, baseline in
+                baseline.readAt.map { ContinuousClock.now - $0 >= configuration.refreshInterval } ?? true
             }.map(\.key)
         }
-        for tenantID in stale {
-            // Unwritten calls are not in the database's total; `admit` adds them on top.
-            await readBaseline(tenantID: tenantID, window: window)
-        }
-        // Yesterday's baselines are of no further use.
-        state.withLock { $0.baselines = $0.baselines.filter { $0.value.windowStart == window } }
+        // Unwritten calls are not in the database's total; `admit` adds them on top.
+        for tenantID in stale { await readBaseline(tenantID: tenantID) }
     }
 
-    /// Flushes every `flushInterval` until graceful shutdown, then once more.
+    /// Answers quota lookups as requests ask, and flushes every `flushInterval`, until graceful
+    /// shutdown (or cancellation); then flushes once more.
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.configuration.flushInterval) }
-            await flush()
-            await refreshBaselines()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await tenantID in self.lookups {
+                    if self.hasFreshBaseline(tenantID) { self.resumeWaiters(for: tenantID) } else { await self.readBaseline(tenantID: tenantID) }
+                }
+            }
+            group.addTask {
+                while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                    try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.configuration.flushInterval) }
+                    await self.flush()
+                    await self.refreshBaselines()
+                }
+                self.lookupRequests.finish()
+            }
         }
         await flush()
+    }
+
+    /// Whether the tenant's total for the current window was read (several requests may have asked).
+    private func hasFreshBaseline(_ tenantID: String) -> Bool {
+        !needsBaseline(tenantID: tenantID, window: QuotaUsage.window(containing: clock()))
     }
 }

@@ -12,7 +12,7 @@ import Testing
 /// The execution log and the daily quota through the real server, fake Runner and SQLite registry.
 @Suite struct ExecutionLogTests {
     @Test func oneRowPerCallWithItsOutcome() async throws {
-        try await GatewayRouteTests.withGateway(["EXT_GATEWAY_TIMEOUT_MS": "1000"], usage: UsageRecorder.Configuration()) { client, runner, harness, auth, usage in
+        try await GatewayRouteTests.withGateway(["EXT_GATEWAY_TIMEOUT_MS": "1000"], usage: UsageRecorder.Configuration(flushInterval: .seconds(3600))) { client, runner, harness, auth, usage in
             let usage = try #require(usage)
             runner.mode.withLock { $0 = .reply(status: 200, headers: ["Content-Type": "text/plain"], body: "hello") }
             #expect(try await client.execute(uri: "/api/ext/acme.hello/items", method: .get, headers: auth).status == .ok)
@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test func aStoppedDatabaseNeverFailsACallAndDropsAreCounted() async throws {
-        try await GatewayRouteTests.withGateway(usage: UsageRecorder.Configuration(capacity: 3)) { client, runner, _, auth, usage in
+        try await GatewayRouteTests.withGateway(usage: UsageRecorder.Configuration(capacity: 3, flushInterval: .seconds(3600))) { client, runner, _, auth, usage in
             let usage = try #require(usage)
             runner.mode.withLock { $0 = .reply(status: 200, headers: [:], body: "ok") }
             // Warm the registry cache, then stop the usage database.
@@ -60,7 +60,7 @@ import Testing
     }
 
     @Test func theCallAfterTheDailyQuotaIs429() async throws {
-        try await GatewayRouteTests.withGateway(usage: UsageRecorder.Configuration(dailyQuota: 3)) { client, runner, harness, auth, usage in
+        try await GatewayRouteTests.withGateway(usage: UsageRecorder.Configuration(dailyQuota: 3, flushInterval: .seconds(3600))) { client, runner, harness, auth, usage in
             let usage = try #require(usage)
             runner.mode.withLock { $0 = .reply(status: 200, headers: [:], body: "ok") }
             // One call already counted today (through another replica, say).

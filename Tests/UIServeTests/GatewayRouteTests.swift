@@ -36,7 +36,8 @@ import Testing
 
     /// A gateway whose registry lookups are cached (so they outlive a stopped database) and, when
     /// `usage` is given, with an execution log and quota writing to its own connection to the
-    /// harness's database (`UsageRecorder.flush` is called by the test; the service loop is not run).
+    /// harness's database; its service runs alongside (give it a long `flushInterval` and call
+    /// `UsageRecorder.flush` in the test to decide when rows are written).
     static func withGateway(_ extra: [String: String] = [:], usage: UsageRecorder.Configuration?,
                             _ body: @escaping @Sendable (any TestClientProtocol, FakeRunner, ServerHarness, HTTPFields, Usage?) async throws -> Void) async throws {
         try await FakeRunner.with { runner in
@@ -60,7 +61,12 @@ import Testing
                                                        logger: Logger(label: "test"), prometheus: prometheus, gateway: gateway)
                 let auth: HTTPFields = [.authorization: "Bearer " + (try await token())]
                 let parts = usageParts
-                try await app.test(.live) { client in try await body(client, runner, harness, auth, parts) }
+                // The recorder's service answers quota lookups; the test flushes by itself.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    if let recorder = parts?.recorder { group.addTask { try await recorder.run() } }
+                    try await app.test(.live) { client in try await body(client, runner, harness, auth, parts) }
+                    group.cancelAll()
+                }
             } catch {
                 try? await usageParts?.store.shutdown()
                 await harness.cleanUp()
