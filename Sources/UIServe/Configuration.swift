@@ -184,3 +184,27 @@ extension Configuration {
                                 usage: usage, metrics: metrics)
     }
 }
+
+extension Configuration {
+    /// Every size and time limit in force, one `NAME=value` each, printed at start-up so an
+    /// operator sees what this instance enforces. The defaults are chosen for a 2-core, 4 GiB
+    /// instance (see the README's configuration table for why each is what it is).
+    var limitsSummary: String {
+        let entries: [(String, String)] = [
+            ("EXT_CACHE_MAX_BYTES", String(maxCacheBytes)),
+            ("EXT_BUNDLE_MAX_BYTES", String(maxBundleBytes)),
+            ("EXT_BUNDLE_MAX_ENTRIES", String(limits.maxEntries)),
+            ("EXT_BUNDLE_MAX_EXPANDED_BYTES", String(limits.maxExpandedBytes)),
+            ("EXT_STATIC_MAX_FILE_BYTES", String(limits.maxFileBytes)),
+            ("EXT_UI_HOT_CACHE_BYTES", String(hotCacheBytes)),
+            ("EXT_REGISTRY_CACHE_TTL_MS", String(Int(registryCacheTTL / .milliseconds(1)))),
+            ("EXT_GATEWAY_MAX_BODY_BYTES", String(gateway.maxBodyBytes)),
+            ("EXT_GATEWAY_MAX_RESPONSE_BYTES", String(gateway.maxResponseBytes)),
+            ("EXT_GATEWAY_TIMEOUT_MS", String(Int(gateway.timeout / .milliseconds(1)))),
+            ("EXT_GATEWAY_RATE_LIMIT", rateLimit.map { String(format: "'%g/s burst %g'", $0.perSecond, $0.burst) } ?? "none"),
+            ("EXT_GATEWAY_DAILY_QUOTA", usage.dailyQuota.map(String.init) ?? "none"),
+            ("EXT_GATEWAY_LOG_BUFFER_ROWS", String(usage.capacity)),
+        ]
+        return "limits: " + entries.map { "\($0.0)=\($0.1)" }.joined(separator: " ")
+    }
+}

@@ -38,4 +38,31 @@ import Testing
         #expect(read.subtracting(listed).isEmpty, "missing from .env.example: \(read.subtracting(listed).sorted())")
         #expect(listed.subtracting(read).isEmpty, ".env.example lists variables nothing reads: \(listed.subtracting(read).sorted())")
     }
+
+    /// The limits printed at start-up are the defaults `.env.example` documents, and every limit
+    /// of the configuration is among them.
+    @Test func startUpLimitsAreTheDocumentedDefaults() throws {
+        let text = try String(contentsOfFile: Fixtures.repositoryRoot + "/.env.example", encoding: .utf8)
+        var documented: [String: String] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            if let equals = line.firstIndex(of: "=") { documented[String(line[..<equals])] = String(line[line.index(after: equals)...]) }
+        }
+        let summary = try Configuration(environment: ["SIGNING_POLICY": "off"]).limitsSummary
+        #expect(summary.hasPrefix("limits: "))
+        let printed = Dictionary(uniqueKeysWithValues: summary.dropFirst("limits: ".count).split(separator: " ").compactMap { pair -> (String, String)? in
+            guard let equals = pair.firstIndex(of: "=") else { return nil }
+            return (String(pair[..<equals]), String(pair[pair.index(after: equals)...]))
+        })
+        for name in ["EXT_CACHE_MAX_BYTES", "EXT_BUNDLE_MAX_BYTES", "EXT_BUNDLE_MAX_ENTRIES", "EXT_BUNDLE_MAX_EXPANDED_BYTES", "EXT_STATIC_MAX_FILE_BYTES",
+                     "EXT_GATEWAY_MAX_BODY_BYTES", "EXT_GATEWAY_MAX_RESPONSE_BYTES", "EXT_GATEWAY_TIMEOUT_MS"] {
+            #expect(printed[name] != nil, "\(name) is not printed")
+        }
+        for (name, value) in printed {
+            let expected = documented[name].map { $0.isEmpty ? "none" : $0 }
+            #expect(expected == value, "\(name): printed \(value), .env.example says \(documented[name] ?? "nothing")")
+        }
+        let custom = try Configuration(environment: ["SIGNING_POLICY": "off", "EXT_GATEWAY_RATE_LIMIT": "50/s burst 100", "EXT_GATEWAY_DAILY_QUOTA": "7"]).limitsSummary
+        #expect(custom.contains("EXT_GATEWAY_RATE_LIMIT='50/s burst 100'"))
+        #expect(custom.contains("EXT_GATEWAY_DAILY_QUOTA=7"))
+    }
 }

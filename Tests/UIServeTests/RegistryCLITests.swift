@@ -14,9 +14,15 @@ import Testing
     }
 
     static func uiserve(_ url: String, _ arguments: [String]) async throws -> Shell.Result {
+        try await uiserve(environment: ["REGISTRY_URL": url], arguments)
+    }
+
+    /// Runs the built binary with only `environment` (and PATH) set.
+    static func uiserve(environment: [String: String], _ arguments: [String]) async throws -> Shell.Result {
         let binary = Fixtures.repositoryRoot + "/.build/debug/uiserve"
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build uiserve first (swift build)")
-        return try await Shell.runAsync("/usr/bin/env", ["-i", "REGISTRY_URL=\(url)", "PATH=/usr/bin:/bin", binary] + arguments)
+        let variables = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return try await Shell.runAsync("/usr/bin/env", ["-i", "PATH=/usr/bin:/bin"] + variables + [binary] + arguments)
     }
 
     static func json(_ result: Shell.Result) throws -> Any {

@@ -20,20 +20,21 @@ public struct SafeExtractor: Sendable {
     }
 
     /// Extracts `prefix` of the archive at `archive` into `destination` (created; must not exist).
-    /// On any refusal or error, throws and removes `destination`.
-    public func extract(archive: String, prefix: String = "ui/", into destination: String) throws -> Result {
+    /// On any refusal or error, throws and removes `destination`. A bundle without `prefix` is
+    /// refused unless `requirePrefix` is false (then the destination stays empty).
+    public func extract(archive: String, prefix: String = "ui/", into destination: String, requirePrefix: Bool = true) throws -> Result {
         guard mkdir(destination, 0o700) == 0 else {
             throw BundleIndexError(.io, "\(destination): cannot create (\(String(cString: strerror(errno))))")
         }
         do {
-            return try extractChecked(archive: archive, prefix: prefix, into: destination)
+            return try extractChecked(archive: archive, prefix: prefix, into: destination, requirePrefix: requirePrefix)
         } catch {
-            try? FileManager.default.removeItem(atPath: destination)
+            CacheRoot.removeTree(destination)
             throw error
         }
     }
 
-    private func extractChecked(archive: String, prefix: String, into destination: String) throws -> Result {
+    private func extractChecked(archive: String, prefix: String, into destination: String, requirePrefix: Bool) throws -> Result {
         var policy = ExtractionPolicy(prefix: prefix, limits: limits)
         let reader = try TarArchive.Reader(path: archive)
         var manifestBytes: [UInt8]? = nil
@@ -59,8 +60,8 @@ public struct SafeExtractor: Sendable {
             }
         }
         guard let manifestBytes else { throw BundleIndexError(.invalidBundleLayout, "bundle refused: no manifest.json") }
-        guard policy.sawPrefix else { throw BundleIndexError(.invalidBundleLayout, "bundle refused: no \(policy.prefix)") }
         let manifest = try ExtensionManifest.parse(Data(manifestBytes), source: "manifest.json")
+        guard policy.sawPrefix || !requirePrefix else { throw BundleIndexError(.invalidBundleLayout, "bundle refused: no \(policy.prefix)") }
         return Result(manifest: manifest, files: files)
     }
 
@@ -94,7 +95,8 @@ public struct SafeExtractor: Sendable {
     private func writeFile(_ reader: TarArchive.Reader, relative: String, entry: String, into destination: String,
                            policy: inout ExtractionPolicy, buffer: inout [UInt8]) throws -> BundleIndexFile.File {
         let path = destination + "/" + relative
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        // Read-only from birth (0444): the descriptor we write through was opened before the mode applies.
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o444)
         guard fd >= 0 else { throw BundleIndexError(.io, "\(path): cannot create (\(String(cString: strerror(errno))))") }
         defer { close(fd) }
         let hasher = LibCrypto.SHA256()

@@ -64,6 +64,7 @@ public final class BundleCache: Sendable {
     public let configuration: Configuration
     private let store: any BundleStore
     private let extractor: SafeExtractor
+    private let fetcher: VerifiedFetch
     private let clock: @Sendable () -> Date
     private let logger: Logger
     private let state: Mutex<State>
@@ -76,6 +77,9 @@ public final class BundleCache: Sendable {
         self.configuration = configuration
         self.store = store
         self.extractor = SafeExtractor(limits: configuration.limits, mediaTypes: mediaTypes)
+        self.fetcher = VerifiedFetch(store: store, keyTemplate: configuration.keyTemplate, policy: configuration.signaturePolicy,
+                                     maxBundleBytes: configuration.maxBundleBytes, maxSignatureBytes: configuration.maxSignatureBytes,
+                                     clock: clock, logger: logger)
         self.clock = clock
         self.logger = logger
         if configuration.signaturePolicy != .off && trust == nil {
@@ -120,18 +124,18 @@ public final class BundleCache: Sendable {
     var downloadRoot: String { configuration.root + "/.downloads" }
     var trashRoot: String { configuration.root + "/.trash" }
 
-    /// Creates the cache root (0700), deletes leftovers of interrupted downloads, extractions and
-    /// evictions, and any tree without a valid index (never renamed into place by a finished load).
+    /// Checks the cache root (created 0700; refused when others can write it, see `CacheRoot`),
+    /// deletes leftovers of interrupted downloads, extractions and evictions, and any tree without
+    /// a valid index (never renamed into place by a finished load).
     static func prepare(root: String) throws {
-        let manager = FileManager.default
-        try manager.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        for area in [root + "/.staging", root + "/.downloads", root + "/.trash"] {
-            try? manager.removeItem(atPath: area)
-            try manager.createDirectory(atPath: area, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try CacheRoot.prepare(root)
+        for area in [root + "/.staging", root + "/.downloads", root + "/.trash", root + "/.access"] {
+            CacheRoot.removeTree(area)
+            try CacheRoot.makeDirectory(area)
         }
-        for name in (try? manager.contentsOfDirectory(atPath: root)) ?? [] where !name.hasPrefix(".") {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where !name.hasPrefix(".") {
             if ContentHash(parsing: name) == nil || BundleIndexFile.load(directory: root + "/" + name) == nil {
-                try? manager.removeItem(atPath: root + "/" + name)
+                CacheRoot.removeTree(root + "/" + name)
             }
         }
     }
@@ -252,7 +256,7 @@ public final class BundleCache: Sendable {
             return (victims, expired)
         }
         for bundle in victims { retire(bundle, reason: "evicted (budget)") }
-        for path in expired { try? FileManager.default.removeItem(atPath: path) }
+        for path in expired { CacheRoot.removeTree(path) }
     }
 
     /// Replaces the denylist; cached bundles on it are evicted at once.
@@ -305,6 +309,7 @@ public final class BundleCache: Sendable {
         metrics.evictions.increment()
         metrics.bytes.record(cachedBytes)
         let aside = trashRoot + "/" + bundle.contentHash.hex + "-" + UUID().uuidString
+        CacheRoot.unsealTop(bundle.root)
         if rename(bundle.root, aside) == 0 {
             let deleteAfter = ContinuousClock.now + configuration.evictionGrace
             state.withLock { $0.trash.append((aside, deleteAfter)) }
@@ -321,27 +326,16 @@ public final class BundleCache: Sendable {
         if let index = BundleIndexFile.load(directory: final), index.contentHash == hash {
             return CachedBundle(contentHash: hash, root: final, index: index)
         }
-        let key = try record.storageKey ?? configuration.keyTemplate.archiveKey(hash: hash, extension: record.extensionRecord.id)
         let download = downloadRoot + "/" + UUID().uuidString + ".bundle"
         defer { unlink(download) }
         let started = ContinuousClock.now
-        let fetched: FetchedObject
-        do {
-            fetched = try await store.fetch(key: key, to: download, limit: configuration.maxBundleBytes)
-        } catch let error as BundleIndexError where error.code == .notFound {
-            // The registry says it is published; a store without it is a store problem, not a 404.
-            throw BundleIndexError(.unavailable, "\(key): published bundle missing from \(store.label)", cause: error)
-        }
-        guard fetched.hash == hash else {
-            logger.error("bundle hash mismatch", metadata: ["expected": "\(hash)", "actual": "\(fetched.hash)", "key": "\(key)"])
-            throw BundleIndexError(.hashMismatch, "\(key): bytes hash to \(fetched.hash), not \(hash)")
-        }
-        let verified = try await checkSignature(record, key: key)
+        let fetched = try await fetcher.fetch(record, to: download, verifier: state.withLock { $0.verifier })
+        let verified = fetched.signature
         let staging = stagingRoot + "/" + hash.hex + "-" + UUID().uuidString
         guard mkdir(staging, 0o700) == 0 else {
             throw BundleIndexError(.io, "\(staging): cannot create (\(String(cString: strerror(errno))))")
         }
-        defer { try? FileManager.default.removeItem(atPath: staging) }
+        defer { CacheRoot.removeTree(staging) }
         // Extraction and precompression are blocking, CPU-heavy work: they run on NIO's blocking
         // thread pool, never on Swift's cooperative pool (two threads here) that serves requests.
         let extractor = self.extractor
@@ -352,6 +346,7 @@ public final class BundleCache: Sendable {
             let index = BundleIndexFile(contentHash: hash, manifest: extracted.manifest, signerKeyID: verified?.keyID, files: files,
                                         publishedAt: record.publishedAt, verifiedAt: verifiedAt, envelope: verified?.envelope)
             try index.write(directory: staging)
+            try CacheRoot.seal(contentsOf: staging)
             return index
         }
         if rename(staging, final) != 0 {
@@ -361,32 +356,9 @@ public final class BundleCache: Sendable {
             }
             return CachedBundle(contentHash: hash, root: final, index: existing)
         }
-        logger.info("bundle cached", metadata: ["hash": "\(hash)", "files": "\(index.files.count)", "bytes": "\(fetched.size)",
+        CacheRoot.sealTop(final)
+        logger.info("bundle cached", metadata: ["hash": "\(hash)", "files": "\(index.files.count)", "bytes": "\(fetched.object.size)",
                                                  "ms": "\(Int((ContinuousClock.now - started) / .milliseconds(1)))"])
         return CachedBundle(contentHash: hash, root: final, index: index)
-    }
-
-    /// Verifies the bundle's envelope (the registry's, else the sidecar) under the signature policy;
-    /// returns the accepted envelope and signer, or nil when no signature was required and none was checked.
-    private func checkSignature(_ record: BundleRecord, key: String) async throws -> (envelope: DSSEEnvelope, keyID: String)? {
-        let policy = configuration.signaturePolicy
-        let verifier = state.withLock { $0.verifier }
-        guard policy != .off, let verifier else { return nil }
-        var envelopeBytes: [UInt8]? = record.signature.map { Array($0.utf8) }
-        if envelopeBytes == nil {
-            envelopeBytes = try await store.read(key: BundleKeyTemplate.signatureKey(besides: key), limit: configuration.maxSignatureBytes)
-        }
-        guard let envelopeBytes else {
-            if policy == .optional { return nil }
-            throw BundleIndexError(.signatureInvalid, "\(record.contentHash): no signature (registry or \(BundleKeyTemplate.signatureKey(besides: key)))")
-        }
-        let envelope = try DSSEEnvelope.parse(Data(envelopeBytes), source: "signature of \(record.contentHash)")
-        switch verifier.verify(envelope: envelope, hash: record.contentHash, expected: record.identity, at: clock()) {
-        case .valid(let signer):
-            return (envelope, signer.keyID)
-        case .invalid(let reason):
-            logger.error("bundle signature refused", metadata: ["hash": "\(record.contentHash)", "reason": "\(reason)"])
-            throw BundleIndexError(.signatureInvalid, "\(record.contentHash): \(reason)")
-        }
     }
 }

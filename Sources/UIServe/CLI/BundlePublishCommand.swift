@@ -23,23 +23,7 @@ struct BundlePublishCommand: AsyncParsableCommand {
         let manifest = try inspection.manifest.get()
         let hash = inspection.contentHash
         let sigPath = sig ?? BundleCommand.sidecarPath(for: bundle)
-        var envelopeText: String? = nil
-        if config.signaturePolicy != .off {
-            let data: Data
-            do {
-                data = try readFile(sigPath)
-            } catch {
-                if config.signaturePolicy == .optional && sig == nil { data = Data() } else { throw error }
-            }
-            if !data.isEmpty {
-                let envelope = try DSSEEnvelope.parse(data, source: sigPath)
-                guard let trust = try config.loadTrust() else { throw UIServeError.configuration("SIGNING_TRUST_BUNDLE is not set") }
-                if case .invalid(let reason) = SignatureVerifier(trust: trust).verify(envelope: envelope, hash: hash, expected: BundleIdentity(manifest), at: Date()) {
-                    throw BundleIndexError(.signatureInvalid, "\(sigPath): \(reason)")
-                }
-                envelopeText = String(decoding: data, as: UTF8.self)
-            }
-        }
+        let envelopeText = try BundleCommand.checkSignature(of: bundle, hash: hash, manifest: manifest, sig: sig, config: config)
         // Refuse what the server would refuse, before anything is uploaded.
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("uiserve-publish-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }

@@ -23,12 +23,23 @@ struct ServeCommand: AsyncParsableCommand {
         if let port { config.port = port }
         var logger = Logger(label: "uiserve")
         logger.logLevel = .info
-        let registry = try await SQLRegistry.open(url: config.registryURL)
-        try await registry.migrate()
+        // The cache first: an unsafe cache root or a bad trust bundle stops start-up before any connection is opened.
         let prometheus = PrometheusCollectorRegistry()
         let cache = try BundleCache(configuration: config.cacheConfiguration, store: config.makeStore(), trust: config.loadTrust(),
                                     denylist: config.loadDenylist(), logger: logger,
                                     metrics: CacheMetrics(factory: PrometheusMetricsFactory(registry: prometheus)))
+        let registry = try await SQLRegistry.open(url: config.registryURL)
+        do {
+            try await serve(config, registry: registry, cache: cache, prometheus: prometheus, logger: logger)
+        } catch {
+            try? await registry.shutdown()
+            throw error
+        }
+        try await registry.shutdown()
+    }
+
+    private func serve(_ config: Configuration, registry: SQLRegistry, cache: BundleCache, prometheus: PrometheusCollectorRegistry, logger: Logger) async throws {
+        try await registry.migrate()
         let cachedRegistry = CachedRegistry(registry, ttl: config.registryCacheTTL)
         let metrics = PrometheusMetricsFactory(registry: prometheus)
         let usage = UsageRecorder(store: registry, configuration: config.usage, metrics: metrics, logger: logger)
@@ -39,6 +50,7 @@ struct ServeCommand: AsyncParsableCommand {
                                                logger: logger, prometheus: prometheus, gateway: gateway, services: services)
         let base = "http://\(config.host):\(config.port)"
         print("uiserve listening on \(base) (store: \(config.storeBase), registry: \(config.registryURL), cache: \(config.cacheRoot), signatures: \(config.signaturePolicy.rawValue))")
+        print(config.limitsSummary)
         if let hash = config.demoContentHash {
             print("demo extension UI: \(base)/ext-ui/\(config.demoExtension)/\(hash)/")
             print("demo host page:    \(base)/")
@@ -46,6 +58,5 @@ struct ServeCommand: AsyncParsableCommand {
         // Flush now: stdout to a file or pipe is block-buffered, and these lines matter at start-up.
         fflush(nil)
         try await app.runService()
-        try await registry.shutdown()
     }
 }
