@@ -69,11 +69,14 @@ public final class BundleCache: Sendable {
     private let logger: Logger
     private let state: Mutex<State>
     private let metrics: CacheMetrics
+    private let events: EventLog?
 
     public init(configuration: Configuration, store: any BundleStore, trust: TrustBundle?, denylist: Set<ContentHash> = [],
                 mediaTypes: MediaTypes = MediaTypes(), clock: @escaping @Sendable () -> Date = Date.init,
-                logger: Logger = Logger(label: "uiserve.cache"), metrics: CacheMetrics = CacheMetrics(factory: MetricsSystem.factory)) throws {
+                logger: Logger = Logger(label: "uiserve.cache"), metrics: CacheMetrics = CacheMetrics(factory: MetricsSystem.factory),
+                events: EventLog? = nil) throws {
         self.metrics = metrics
+        self.events = events
         self.configuration = configuration
         self.store = store
         self.extractor = SafeExtractor(limits: configuration.limits, mediaTypes: mediaTypes)
@@ -220,6 +223,7 @@ public final class BundleCache: Sendable {
             } catch {
                 metrics.failed(error)
                 result = .failure(error)
+                recordRefusal(record, error)
             }
             let waiters = state.withLock { state in
                 switch result {
@@ -268,7 +272,10 @@ public final class BundleCache: Sendable {
                 return state.loaded.removeValue(forKey: hash)
             }
         }
-        for bundle in victims { retire(bundle, reason: "denylisted") }
+        for bundle in victims {
+            retire(bundle, reason: "denylisted")
+            recordRevocation(bundle, reason: "denylisted")
+        }
     }
 
     /// Replaces the trust bundle and re-checks every cached bundle's accepted envelope against it
@@ -300,8 +307,29 @@ public final class BundleCache: Sendable {
                 return state.loaded.removeValue(forKey: bundle.contentHash)
             }
         }
-        for bundle in retired { retire(bundle, reason: "no longer trusted") }
+        for bundle in retired {
+            retire(bundle, reason: "no longer trusted")
+            recordRevocation(bundle, reason: "signature no longer trusted")
+        }
         return retired.count
+    }
+
+    /// Raises `bundle_refused` when the bundle itself failed a check (not when the store failed).
+    private func recordRefusal(_ record: BundleRecord, _ error: any Error) {
+        guard let error = error as? BundleIndexError,
+            [.hashMismatch, .signatureInvalid, .refusedEntry, .invalidManifest, .invalidBundleLayout, .tooLarge, .archive].contains(error.code)
+        else { return }
+        events?.record(.init(type: .bundleRefused, extensionReference: record.extensionRecord.id,
+                             detail: ["content_hash": record.contentHash.description, "version": record.version, "code": error.code.description,
+                                      "reason": String(error.message.prefix(300))]),
+                       key: record.contentHash.description)
+    }
+
+    /// Raises `signature_revoked` for a cached bundle taken out of service.
+    private func recordRevocation(_ bundle: CachedBundle, reason: String) {
+        events?.record(.init(type: .signatureRevoked, extensionReference: bundle.index.manifest.qualifiedName,
+                             detail: ["content_hash": bundle.contentHash.description, "version": bundle.index.manifest.version, "reason": reason]),
+                       key: bundle.contentHash.description)
     }
 
     /// Moves a bundle's tree aside (so a fresh load can take its place) and schedules its deletion.

@@ -23,14 +23,11 @@ struct ServeCommand: AsyncParsableCommand {
         if let port { config.port = port }
         var logger = Logger(label: "uiserve")
         logger.logLevel = .info
-        // The cache first: an unsafe cache root or a bad trust bundle stops start-up before any connection is opened.
-        let prometheus = PrometheusCollectorRegistry()
-        let cache = try BundleCache(configuration: config.cacheConfiguration, store: config.makeStore(), trust: config.loadTrust(),
-                                    denylist: config.loadDenylist(), logger: logger,
-                                    metrics: CacheMetrics(factory: PrometheusMetricsFactory(registry: prometheus)))
+        // An unsafe cache root stops start-up before any connection is opened.
+        try CacheRoot.prepare(config.cacheRoot)
         let registry = try await SQLRegistry.open(url: config.registryURL)
         do {
-            try await serve(config, registry: registry, cache: cache, prometheus: prometheus, logger: logger)
+            try await serve(config, registry: registry, logger: logger)
         } catch {
             try? await registry.shutdown()
             throw error
@@ -38,13 +35,18 @@ struct ServeCommand: AsyncParsableCommand {
         try await registry.shutdown()
     }
 
-    private func serve(_ config: Configuration, registry: SQLRegistry, cache: BundleCache, prometheus: PrometheusCollectorRegistry, logger: Logger) async throws {
+    private func serve(_ config: Configuration, registry: SQLRegistry, logger: Logger) async throws {
         try await registry.migrate()
+        let prometheus = PrometheusCollectorRegistry()
+        let events = EventLog(registry: registry, metrics: PrometheusMetricsFactory(registry: prometheus))
+        let cache = try BundleCache(configuration: config.cacheConfiguration, store: config.makeStore(), trust: config.loadTrust(),
+                                    denylist: config.loadDenylist(), logger: logger,
+                                    metrics: CacheMetrics(factory: PrometheusMetricsFactory(registry: prometheus)), events: events)
         let cachedRegistry = CachedRegistry(registry, ttl: config.registryCacheTTL)
         let metrics = PrometheusMetricsFactory(registry: prometheus)
         let usage = UsageRecorder(store: registry, configuration: config.usage, metrics: metrics, logger: logger)
         let gateway = try await config.makeGateway(registry: cachedRegistry, usage: usage, metrics: metrics)
-        var services: [any Service] = [ReloadOnHangup(configuration: config, cache: cache, logger: logger)]
+        var services: [any Service] = [ReloadOnHangup(configuration: config, cache: cache, logger: logger), EventLogFlusher(events: events)]
         if gateway != nil { services.append(usage) }
         let app = try UIServeApplication.build(configuration: config, registry: cachedRegistry, cache: cache,
                                                logger: logger, prometheus: prometheus, gateway: gateway, services: services)
