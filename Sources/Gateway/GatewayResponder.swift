@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import Metrics
 import NIOCore
+import Synchronization
 
 /// `/api/ext/{extensionId}/{path…}`: authenticate the tenant, find its enabled install, match the
 /// manifest's endpoint, filter headers, bound the body, call the Runner within one deadline (with
@@ -24,6 +25,8 @@ public struct GatewayResponder: Sendable {
     let logger: Logger
     let runnerDuration: Timer
     let retries: Counter
+    /// Outcome counters, made once per outcome (a factory lookup per request is measurable).
+    let outcomes: OutcomeCounters
 
     public init(configuration: GatewayConfiguration, authenticator: TenantAuthenticator, registry: any Registry, runner: any RunnerClient, limiter: RateLimiter?,
                 usage: UsageRecorder? = nil, metrics: any MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "uiserve.gateway")) {
@@ -37,6 +40,7 @@ public struct GatewayResponder: Sendable {
         self.logger = logger
         runnerDuration = Timer(label: "uiserve_gateway_runner_duration_seconds", factory: metrics)
         retries = Counter(label: "uiserve_gateway_runner_retries_total", factory: metrics)
+        outcomes = OutcomeCounters(factory: metrics)
     }
 
     /// What one request was about and how it ended, filled in as it goes (a task-local, so the many
@@ -65,7 +69,7 @@ public struct GatewayResponder: Sendable {
                                            durationMilliseconds: milliseconds),
                          requestBytes: trace.requestBytes, responseBytes: trace.responseBytes)
         }
-        Counter(label: "uiserve_gateway_requests_total", dimensions: [("outcome", trace.outcome)], factory: metrics).increment()
+        outcomes.counter(trace.outcome).increment()
         logger.info("gateway request", metadata: [
             "request_id": "\(requestID)", "tenant": "\(trace.tenant)", "extension": "\(trace.extensionID)", "version": "\(trace.versionID)",
             "content_hash": "\(trace.contentHash)", "method": "\(request.method.rawValue)", "status": "\(response.status.code)",
@@ -86,8 +90,8 @@ public struct GatewayResponder: Sendable {
         let slash = rest.firstIndex(of: "/")
         let extensionSegment = slash.map { rest[..<$0] } ?? rest
         let subpath = slash.map { String(rest[$0...]) } ?? "/"
-        guard let extensionID = extensionSegment.removingPercentEncoding, ExtensionRecord.isValidReference(extensionID),
-            !subpath.contains("//"), subpath.removingPercentEncoding != nil
+        guard let extensionID = extensionSegment.percentDecodedString(), ExtensionRecord.isValidReference(extensionID),
+            !subpath.contains("//"), let matchPath = subpath.percentDecodedString()
         else { return error(.notFound, "not_found", requestID) }
         if request.method == .options { return preflight(request, requestID: requestID) }
         guard Self.methods.contains(request.method) else {
@@ -120,7 +124,6 @@ public struct GatewayResponder: Sendable {
         Self.trace?.extensionID = ext.id
         Self.trace?.versionID = version.id
         Self.trace?.contentHash = bundle.contentHash.description
-        let matchPath = subpath.removingPercentEncoding ?? subpath
         let params: [String: String]
         switch EndpointMatcher(endpoints: version.endpoints).match(method: request.method.rawValue, path: matchPath) {
         case .notFound:
@@ -170,11 +173,8 @@ public struct GatewayResponder: Sendable {
                                            ("x-alga-tenant", identity.tenantID), ("x-alga-extension", ext.id)]
         if let idempotencyKey { headers.append(("x-idempotency-key", idempotencyKey)) }
         if let token = configuration.runnerServiceToken { headers.append(("authorization", "Bearer " + token)) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let payload = try? encoder.encode(envelope) else { return error(.internalServerError, "internal_error", requestID) }
         let retryable = request.method == .get || request.method == .head || clientKey != nil
-        return await callRunner(Array(payload), headers: headers, retryable: retryable, isHead: request.method == .head, requestID: requestID)
+        return await callRunner(envelope.encoded(), headers: headers, retryable: retryable, isHead: request.method == .head, requestID: requestID)
     }
 
     private func callRunner(_ payload: [UInt8], headers: [(String, String)], retryable: Bool, isHead: Bool, requestID: String) async -> Response {
@@ -215,7 +215,7 @@ public struct GatewayResponder: Sendable {
 
     /// The Runner's JSON answer → the client's response: status 100-599, filtered headers, base64 body.
     private func map(_ body: [UInt8], isHead: Bool, requestID: String) -> Response {
-        guard let reply = try? JSONDecoder().decode(RunnerResponse.self, from: Data(body)), (100...599).contains(reply.status),
+        guard let reply = try? RunnerResponse.parse(body), (100...599).contains(reply.status),
             let status = HTTPResponse.Status(code: reply.status, reasonPhrase: "") as HTTPResponse.Status?
         else { return error(.badGateway, "runner_invalid_response", requestID) }
         var content = Data()
@@ -248,7 +248,7 @@ public struct GatewayResponder: Sendable {
         guard let origin = request.headers[.origin], configuration.allowedOrigins.contains(origin) else {
             return error(.forbidden, "origin_not_allowed", requestID)
         }
-        let requested = (request.headers[.accessControlRequestHeaders] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let requested = (request.headers[.accessControlRequestHeaders] ?? "").split(separator: ",").map { $0.trimmingOWS().lowercased() }
         let allowed = requested.filter { HeaderPolicy.inboundAllowed.contains($0) || $0.hasPrefix("x-ext-") || $0 == "authorization" }
         var fields: HTTPFields = [.accessControlAllowMethods: "GET, HEAD, POST, PUT, PATCH, DELETE", .accessControlMaxAge: "600", .contentLength: "0"]
         if !allowed.isEmpty { fields[.accessControlAllowHeaders] = allowed.joined(separator: ", ") }
@@ -261,5 +261,22 @@ public struct GatewayResponder: Sendable {
         var fields: HTTPFields = [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store", .contentLength: String(body.utf8.count)]
         for field in extra { fields[field.name] = field.value }
         return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+}
+
+/// `uiserve_gateway_requests_total` by outcome, one counter per outcome made on first use.
+final class OutcomeCounters: Sendable {
+    private let factory: any MetricsFactory
+    private let counters = Mutex<[String: Counter]>([:])
+
+    init(factory: any MetricsFactory) { self.factory = factory }
+
+    func counter(_ outcome: String) -> Counter {
+        counters.withLock { counters in
+            if let counter = counters[outcome] { return counter }
+            let counter = Counter(label: "uiserve_gateway_requests_total", dimensions: [("outcome", outcome)], factory: factory)
+            counters[outcome] = counter
+            return counter
+        }
     }
 }

@@ -29,7 +29,7 @@ public struct HeaderPolicy: Sendable {
     /// joined with ", " as HTTP allows.
     public func inbound(_ headers: [(name: String, value: String)]) -> [String: String] {
         let named = Set(headers.filter { $0.name.lowercased() == "connection" }
-            .flatMap { $0.value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } })
+            .flatMap { $0.value.split(separator: ",").map { $0.trimmingOWS().lowercased() } })
         var out: [String: String] = [:]
         for (rawName, value) in headers {
             let name = rawName.lowercased()
@@ -53,7 +53,7 @@ public struct HeaderPolicy: Sendable {
             let name = rawName.lowercased()
             guard Self.outboundAllowed.contains(name) || name.hasPrefix("x-ext-"), Self.isToken(name), isSafe(value) else { continue }
             if name == "cache-control" {
-                let directives = value.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                let directives = value.lowercased().split(separator: ",").map { $0.trimmingOWS() }
                 if directives.contains(where: { $0 == "public" || $0 == "immutable" }) { continue }
             }
             if out.count < maxHeaders { out.append((name, value)) }

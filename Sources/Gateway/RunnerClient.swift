@@ -25,9 +25,12 @@ public struct HTTPRunnerClient: RunnerClient {
 
     /// One process-wide client whose pool keeps up to 64 connections per Runner host alive: the
     /// shared client's soft limit of 8 made bursts open and close extra connections per call.
+    /// Distributed tracing is off (nothing here bootstraps a tracer; its per-request bookkeeping
+    /// was a measured cost).
     public static let pooledClient: HTTPClient = {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        configuration.tracing.tracer = nil
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 

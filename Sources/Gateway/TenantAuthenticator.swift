@@ -85,7 +85,7 @@ public struct TenantAuthenticator: Sendable {
         guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
             return .rejected(reason: "missing bearer token")
         }
-        let token = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        let token = String(authorization.dropFirst(7).trimmingOWS())
         if let known = verified.lookup(token) {
             let current = now()
             if known.expires <= current { return .rejected(reason: "token expired") }

@@ -1,3 +1,5 @@
+import Gateway
+
 /// The `Range` header of RFC 9110 §14 against a representation of `length` bytes (pure logic).
 ///
 /// Single ranges (`0-99`, open-ended `100-`, suffix `-100` = the last 100 bytes) and range sets.
@@ -59,12 +61,3 @@ public enum ByteRange: Equatable, Sendable {
     }
 }
 
-extension StringProtocol {
-    /// Without leading and trailing spaces and tabs (HTTP's optional whitespace).
-    func trimmingOWS() -> Substring {
-        var text = Substring(self)
-        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
-        while text.last == " " || text.last == "\t" { text = text.dropLast() }
-        return text
-    }
-}

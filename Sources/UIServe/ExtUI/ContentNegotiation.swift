@@ -1,3 +1,5 @@
+import Gateway
+
 /// Chooses a content coding from `Accept-Encoding` (RFC 9110 §12.5.3) among the variants a file
 /// has (pure logic): the highest q-value wins, ties go to br, then zstd, then gzip, then identity
 /// (identity not listed counts as `*`'s weight, or as the least acceptable coding);

@@ -1,3 +1,5 @@
+import Gateway
+
 /// An HTTP entity tag (RFC 9110 §8.8.3) and the comparisons of §8.8.3.2 (pure logic).
 public struct EntityTag: Equatable, Sendable, CustomStringConvertible {
     public var opaque: String

@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 
 /// HTTP dates (RFC 9110 §5.6.7): formats IMF-fixdate, parses IMF-fixdate and the two obsolete
 /// forms (RFC 850, asctime). Invalid dates are nil, so the header that held one is ignored.

@@ -1,3 +1,5 @@
+import Gateway
+
 /// RFC 9110 §13.2.2: evaluates the conditional request headers in the order the RFC gives, for a
 /// representation with a strong `etag` and an optional last-modified time (pure logic).
 public struct Preconditions: Sendable {

@@ -2,6 +2,7 @@ import BundleIndex
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Gateway
 
 /// Answers `/ext-ui/` requests: parse the route, resolve the bundle, pick the file, evaluate
 /// preconditions, and respond with the file and the headers of `UIHeaderPolicy`.

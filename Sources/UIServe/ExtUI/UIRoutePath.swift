@@ -1,3 +1,5 @@
+import Gateway
+
 import BundleIndex
 
 /// Parses and validates the raw (still percent-encoded) path of an `/ext-ui/` request (pure logic).
@@ -25,7 +27,7 @@ public enum UIRoutePath: Equatable, Sendable {
         let rest = rawPath.dropFirst(prefix.count)
         let parts = rest.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count >= 2, !parts[0].isEmpty else { return .notFound }
-        guard let extBytes = percentDecode(parts[0]), let extensionID = String(validating: extBytes, as: UTF8.self),
+        guard let extBytes = parts[0].percentDecoded(), let extensionID = String(validating: extBytes, as: UTF8.self),
             ExtensionRecord.isValidReference(extensionID)
         else { return .invalid(reason: "invalid extension id") }
         guard let hash = ContentHash(parsing: parts[1]) else { return .invalid(reason: "invalid content hash") }
@@ -37,7 +39,7 @@ public enum UIRoutePath: Equatable, Sendable {
         if rawRest.isEmpty { return .asset(extensionID: extensionID, hash: hash, path: "", isDirectory: true, lastRawSegment: String(parts[1])) }
         let lowered = rawRest.lowercased()
         if lowered.contains("%2f") || lowered.contains("%5c") { return .invalid(reason: "encoded slash in path") }
-        guard let bytes = percentDecode(rawRest) else { return .invalid(reason: "invalid percent-encoding in path") }
+        guard let bytes = rawRest.percentDecoded() else { return .invalid(reason: "invalid percent-encoding in path") }
         let isDirectory = bytes.last == UInt8(ascii: "/")
         switch EntryPathPolicy().check(bytes) {
         case .refused(let violation): return .invalid(reason: violation.rawValue)
@@ -45,27 +47,6 @@ public enum UIRoutePath: Equatable, Sendable {
             let trimmed = rawRest.hasSuffix("/") ? rawRest.dropLast() : rawRest
             let last = trimmed.split(separator: "/").last.map(String.init) ?? ""
             return .asset(extensionID: extensionID, hash: hash, path: path, isDirectory: isDirectory, lastRawSegment: last)
-        }
-    }
-
-    /// Decodes `%XX` escapes once; nil for a malformed escape. Other bytes pass through.
-    static func percentDecode(_ text: some StringProtocol) -> [UInt8]? {
-        var out: [UInt8] = []
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else { out.append(byte); continue }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
-            out.append(high << 4 | low)
-        }
-        return out
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
         }
     }
 }
