@@ -1,8 +1,10 @@
 /// Small HTTP text helpers shared by `/ext-ui` and `/api/ext`: cheap scans that replace
 /// Foundation's `trimmingCharacters(in:)` and `removingPercentEncoding` on the request path.
+/// `@inlinable` so callers in other modules get them specialized for their string type (a generic
+/// call across modules walks the bytes through witness tables).
 extension StringProtocol {
     /// Without leading and trailing spaces and tabs (HTTP's optional whitespace, RFC 9110 §5.6.3).
-    public func trimmingOWS() -> Substring {
+    @inlinable public func trimmingOWS() -> Substring {
         var text = Substring(self)
         while text.first == " " || text.first == "\t" { text = text.dropFirst() }
         while text.last == " " || text.last == "\t" { text = text.dropLast() }
@@ -11,26 +13,26 @@ extension StringProtocol {
 
     /// The bytes with `%XX` escapes decoded once (RFC 3986 §2.1); nil for a malformed escape.
     /// Other bytes pass through as they are.
-    public func percentDecoded() -> [UInt8]? {
+    @inlinable public func percentDecoded() -> [UInt8]? {
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count)
         var iterator = utf8.makeIterator()
         while let byte = iterator.next() {
             guard byte == UInt8(ascii: "%") else { out.append(byte); continue }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
+            guard let high = iterator.next().flatMap(percentHexValue), let low = iterator.next().flatMap(percentHexValue) else { return nil }
             out.append(high << 4 | low)
         }
         return out
     }
 
     /// `percentDecoded()` as text; nil for a malformed escape or bytes that are not UTF-8.
-    public func percentDecodedString() -> String? {
+    @inlinable public func percentDecodedString() -> String? {
         guard utf8.contains(UInt8(ascii: "%")) else { return String(self) }
         return percentDecoded().flatMap { String(validating: $0, as: UTF8.self) }
     }
 }
 
-private func hexValue(_ byte: UInt8) -> UInt8? {
+@usableFromInline func percentHexValue(_ byte: UInt8) -> UInt8? {
     switch byte {
     case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
     case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BundleIndex
 import Foundation
+import Logging
 
 /// The `uiserve` executable: the server and the publisher/operator tools, as subcommands.
 ///
@@ -15,6 +16,7 @@ struct UIServe: AsyncParsableCommand {
     )
 
     static func main() async {
+        LoggingSystem.bootstrap({ label, provider in LineLogHandler(label: label, metadataProvider: provider) }, metadataProvider: nil)
         Foundation.exit(await run(arguments: Array(CommandLine.arguments.dropFirst())))
     }
 

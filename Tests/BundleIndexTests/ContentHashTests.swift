@@ -35,6 +35,10 @@ import Testing
         hex + " ",
         "sha256:" + hex + "\0",
         String(repeating: "é", count: 32),
+        "sha256\u{1a}" + hex,
+        "sha256%3a:" + hex,
+        "SHA256%3:" + hex,
+        ":" + hex,
     ])
     func refusesEverythingElse(_ text: String) {
         #expect(ContentHash(parsing: text) == nil)

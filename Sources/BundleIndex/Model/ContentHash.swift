@@ -9,17 +9,29 @@ public struct ContentHash: Hashable, Sendable, Comparable, CustomStringConvertib
 
     /// Parses any accepted form; `nil` for wrong length, non-hex digits or another algorithm.
     public init?(parsing text: some StringProtocol) {
-        var rest = Substring(text)
-        if let colon = rest.firstIndex(of: ":") {
-            guard rest[..<colon].lowercased() == "sha256" else { return nil }
-            rest = rest[rest.index(after: colon)...]
-        } else if rest.count > 9, rest.prefix(9).lowercased() == "sha256%3a" {
-            rest = rest.dropFirst(9)
+        self.init(parsing: Substring(text))
+    }
+
+    /// The same for a substring, concrete so the per-request call from another module is not
+    /// generic: `sha256:`, `sha256%3A` (any case) or nothing, then 64 hex digits.
+    public init?(parsing text: Substring) {
+        var rest = text.utf8[...]
+        func dropPrefix(_ prefix: StaticString) -> Bool {
+            let count = prefix.utf8CodeUnitCount
+            guard rest.count >= count else { return false }
+            // ASCII letters compare without case; every other byte exactly.
+            func lower(_ byte: UInt8) -> UInt8 { (0x41...0x5a).contains(byte) ? byte | 0x20 : byte }
+            let matches = prefix.withUTF8Buffer { expected in zip(rest.prefix(count), expected).allSatisfy { lower($0) == lower($1) } }
+            if matches { rest = rest.dropFirst(count) }
+            return matches
         }
-        guard rest.utf8.count == 64 else { return nil }
+        if rest.count != 64 {
+            guard dropPrefix("sha256:") || dropPrefix("sha256%3a") else { return nil }
+        }
+        guard rest.count == 64 else { return nil }
         var out = [UInt8]()
         out.reserveCapacity(64)
-        for byte in rest.utf8 {
+        for byte in rest {
             switch byte {
             case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"): out.append(byte)
             case UInt8(ascii: "A")...UInt8(ascii: "F"): out.append(byte + 32)

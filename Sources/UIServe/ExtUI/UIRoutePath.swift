@@ -22,31 +22,46 @@ public enum UIRoutePath: Equatable, Sendable {
     static let prefix = "/ext-ui/"
 
     /// Parses `rawPath` (the request target's path, percent-encoded as received) and `rawQuery`.
+    /// Works on UTF-8 bytes and indices throughout: it runs on every request.
     public static func parse(rawPath: String, rawQuery: String? = nil) -> UIRoutePath {
         guard rawPath.hasPrefix(prefix) else { return .notFound }
-        let rest = rawPath.dropFirst(prefix.count)
-        let parts = rest.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
-        guard parts.count >= 2, !parts[0].isEmpty else { return .notFound }
-        guard let extBytes = parts[0].percentDecoded(), let extensionID = String(validating: extBytes, as: UTF8.self),
-            ExtensionRecord.isValidReference(extensionID)
-        else { return .invalid(reason: "invalid extension id") }
-        guard let hash = ContentHash(parsing: parts[1]) else { return .invalid(reason: "invalid content hash") }
-        if parts.count == 2 {
-            let query = rawQuery.map { $0.isEmpty ? "" : "?" + $0 } ?? ""
-            return .redirect(location: "./" + parts[1] + "/" + query)
+        let rest = rawPath[rawPath.utf8.index(rawPath.startIndex, offsetBy: prefix.utf8.count)...]
+        guard let firstSlash = rest.utf8.firstIndex(of: UInt8(ascii: "/")), firstSlash != rest.startIndex else { return .notFound }
+        guard let extensionID = rest[..<firstSlash].percentDecodedString(), ExtensionRecord.isValidReference(extensionID) else {
+            return .invalid(reason: "invalid extension id")
         }
-        let rawRest = parts[2]
-        if rawRest.isEmpty { return .asset(extensionID: extensionID, hash: hash, path: "", isDirectory: true, lastRawSegment: String(parts[1])) }
-        let lowered = rawRest.lowercased()
-        if lowered.contains("%2f") || lowered.contains("%5c") { return .invalid(reason: "encoded slash in path") }
+        let afterHash = rest[rest.utf8.index(after: firstSlash)...]
+        let secondSlash = afterHash.utf8.firstIndex(of: UInt8(ascii: "/"))
+        let rawHash = secondSlash.map { afterHash[..<$0] } ?? afterHash
+        guard let hash = ContentHash(parsing: rawHash) else { return .invalid(reason: "invalid content hash") }
+        guard let secondSlash else {
+            let query = rawQuery.map { $0.isEmpty ? "" : "?" + $0 } ?? ""
+            return .redirect(location: "./" + rawHash + "/" + query)
+        }
+        let rawRest = afterHash[afterHash.utf8.index(after: secondSlash)...]
+        if rawRest.isEmpty { return .asset(extensionID: extensionID, hash: hash, path: "", isDirectory: true, lastRawSegment: String(rawHash)) }
+        if hasEncodedSlash(rawRest.utf8) { return .invalid(reason: "encoded slash in path") }
         guard let bytes = rawRest.percentDecoded() else { return .invalid(reason: "invalid percent-encoding in path") }
         let isDirectory = bytes.last == UInt8(ascii: "/")
         switch EntryPathPolicy().check(bytes) {
         case .refused(let violation): return .invalid(reason: violation.rawValue)
         case .allowed(let path):
-            let trimmed = rawRest.hasSuffix("/") ? rawRest.dropLast() : rawRest
-            let last = trimmed.split(separator: "/").last.map(String.init) ?? ""
-            return .asset(extensionID: extensionID, hash: hash, path: path, isDirectory: isDirectory, lastRawSegment: last)
+            let trimmed = isDirectory ? rawRest[..<rawRest.utf8.index(before: rawRest.endIndex)] : rawRest
+            let last = trimmed.utf8.lastIndex(of: UInt8(ascii: "/")).map { trimmed[trimmed.utf8.index(after: $0)...] } ?? trimmed
+            return .asset(extensionID: extensionID, hash: hash, path: path, isDirectory: isDirectory, lastRawSegment: String(last))
         }
+    }
+
+    /// Whether the raw bytes hold `%2F` or `%5C` (either case): a slash that must not be decoded into the path.
+    static func hasEncodedSlash(_ bytes: Substring.UTF8View) -> Bool {
+        var index = bytes.startIndex
+        while let percent = bytes[index...].firstIndex(of: UInt8(ascii: "%")) {
+            let next = bytes.index(after: percent)
+            guard next < bytes.endIndex, bytes.index(after: next) < bytes.endIndex else { return false }
+            let high = bytes[next], low = bytes[bytes.index(after: next)] | 0x20
+            if (high == UInt8(ascii: "2") && low == UInt8(ascii: "f")) || (high == UInt8(ascii: "5") && low == UInt8(ascii: "c")) { return true }
+            index = next
+        }
+        return false
     }
 }
