@@ -78,7 +78,8 @@ let package = Package(
         ),
         .target(name: "TestSupport", dependencies: ["BundleIndex"], path: "Tests/TestSupport"),
         .testTarget(name: "BundleIndexTests", dependencies: ["BundleIndex", "TestSupport"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", .product(name: "JWTKit", package: "jwt-kit")]),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", .product(name: "JWTKit", package: "jwt-kit"), .product(name: "NIOCore", package: "swift-nio"),
+                                                        .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(
             name: "UIServeTests",
             dependencies: [

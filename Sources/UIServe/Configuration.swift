@@ -180,7 +180,7 @@ extension Configuration {
             throw UIServeError.configuration("RUNNER_BASE_URL is set: set EXT_GATEWAY_JWT_SECRET or EXT_GATEWAY_JWKS_FILE too")
         }
         return GatewayResponder(configuration: gateway, authenticator: authenticator, registry: registry,
-                                runner: runner ?? HTTPRunnerClient(baseURL: runnerBaseURL), limiter: rateLimit.map { RateLimiter(limit: $0) },
+                                runner: runner ?? NIORunnerClient(baseURL: runnerBaseURL) ?? HTTPRunnerClient(baseURL: runnerBaseURL), limiter: rateLimit.map { RateLimiter(limit: $0) },
                                 usage: usage, metrics: metrics)
     }
 }
