@@ -1,7 +1,8 @@
 #!/bin/sh
 # Benchmark: uiserve's /ext-ui/ against nginx serving the same extracted tree with the same headers
 # (nginx from Debian, gzip_static on), on loopback, keep-alive, in one run so the ratios compare
-# like with like on this shared machine. Files of 1 KiB, 32 KiB and 1 MiB, with and without
+# like with like on this shared machine. Files of 1 KiB, 32 KiB, 1 MiB (held in uiserve's memory) and
+# 4 MiB (streamed from disk), with and without
 # `Accept-Encoding: br, gzip`. Also reports uiserve's peak RSS (VmHWM).
 # Usage: bench/ext-ui-vs-nginx.sh [seconds-per-run]   (writes bench/results/ext-ui-<date>.md)
 set -eu
@@ -26,7 +27,7 @@ python3 - "$work/src/ui" <<'PY'
 import random, sys
 random.seed(7)
 words = [''.join(random.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(random.randint(2, 9))) for _ in range(2000)]
-for name, size in (("f1k.js", 1024), ("f32k.js", 32 * 1024), ("f1m.js", 1024 * 1024)):
+for name, size in (("f1k.js", 1024), ("f32k.js", 32 * 1024), ("f1m.js", 1024 * 1024), ("f4m.js", 4 * 1024 * 1024)):
     text = ""
     while len(text) < size:
         text += "const " + random.choice(words) + " = '" + random.choice(words) + "';\n"
@@ -48,7 +49,7 @@ curl -s -o /dev/null "$base/"
 tree="$work/cache/${hash#sha256:}"
 mkdir -p "$work/nginx/root"
 cp -r "$tree/ui/." "$work/nginx/root/"
-for f in f1k.js f32k.js f1m.js; do [ -f "$tree/variants/gzip/$f" ] && cp "$tree/variants/gzip/$f" "$work/nginx/root/$f.gz"; done
+for f in f1k.js f32k.js f1m.js f4m.js; do [ -f "$tree/variants/gzip/$f" ] && cp "$tree/variants/gzip/$f" "$work/nginx/root/$f.gz"; done
 cat > "$work/nginx/nginx.conf" <<NGINX
 worker_processes auto;
 pid $work/nginx.pid;
@@ -80,7 +81,7 @@ chmod -R a+rX "$work/nginx/root"
 until curl -s -o /dev/null http://127.0.0.1:18091/f1k.js; do sleep 0.2; done
 
 # Both servers must answer 200 with the same bytes before anything is measured.
-for f in f1k.js f32k.js f1m.js; do
+for f in f1k.js f32k.js f1m.js f4m.js; do
   a=$(curl -s -w '%{http_code} %{size_download}' -o /dev/null "$base/$f")
   b=$(curl -s -w '%{http_code} %{size_download}' -o /dev/null "http://127.0.0.1:18091/$f")
   [ "$a" = "$b" ] && [ "${a%% *}" = 200 ] || { echo "bench: $f differs: uiserve $a, nginx $b" >&2; exit 1; }
@@ -97,7 +98,7 @@ mkdir -p bench/results
   echo
   echo "| file | Accept-Encoding | uiserve req/s | nginx req/s | ratio |"
   echo "|---|---|---|---|---|"
-  for f in f1k.js f32k.js f1m.js; do
+  for f in f1k.js f32k.js f1m.js f4m.js; do
     for enc in none "br, gzip"; do
       if [ "$enc" = none ]; then u=$(rps "$base/$f"); n=$(rps "http://127.0.0.1:18091/$f")
       else u=$(rps -H "Accept-Encoding: $enc" "$base/$f"); n=$(rps -H "Accept-Encoding: $enc" "http://127.0.0.1:18091/$f"); fi

@@ -31,7 +31,7 @@ struct Configuration: Sendable {
     var maxCacheBytes: Int64
     /// `EXT_BUNDLE_DENYLIST`: a file of revoked content hashes (re-read on SIGHUP).
     var denylistPath: String?
-    /// `EXT_UI_HOT_CACHE_BYTES` (default 64 MiB): memory for small files (up to 256 KiB each).
+    /// `EXT_UI_HOT_CACHE_BYTES` (default 64 MiB): memory for files up to 1 MiB each.
     var hotCacheBytes: Int64
     /// `EXT_BUNDLE_MAX_BYTES` (default 200 MiB).
     var maxBundleBytes: Int64

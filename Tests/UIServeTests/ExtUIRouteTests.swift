@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import Synchronization
 import TestSupport
 import Testing
 
@@ -332,6 +333,39 @@ import Testing
             try await harness.registry.database.raw("DROP TABLE extension_bundle").run()
             try await Task.sleep(for: .milliseconds(400))
             #expect(try await client.execute(uri: Self.base(harness) + "/app.js", method: .get).status == .ok)
+        }
+    }
+
+    /// Files over the hot cache's per-file size stream from disk in chunks: whole, and in ranges
+    /// that cross a chunk boundary, byte for byte.
+    @Test func largeFilesStreamWholeAndInRanges() async throws {
+        let big = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
+        let hash = Mutex<ContentHash?>(nil)
+        try await Self.withServer(setUp: { harness in
+            let src = harness.directory + "/big-src"
+            try FileManager.default.copyItem(atPath: Fixtures.path("demo/src"), toPath: src)
+            let manifestPath = src + "/manifest.json"
+            let manifest = try String(contentsOfFile: manifestPath, encoding: .utf8).replacingOccurrences(of: "\"1.0.0\"", with: "\"1.1.0\"")
+            try manifest.write(toFile: manifestPath, atomically: true, encoding: .utf8)
+            try Data(big).write(to: URL(fileURLWithPath: src + "/ui/big.bin"))
+            let packed = try BundlePacker().pack(folder: src, to: harness.directory + "/big.tar.zst")
+            try BundleSigner(key: Fixtures.privateKey("ed25519")).envelope(hash: packed.contentHash, identity: BundleIdentity(packed.manifest)).encoded()
+                .write(to: URL(fileURLWithPath: harness.directory + "/big.sig"))
+            try await ServerHarness.publish(registry: harness.registry, store: harness.store, bundle: harness.directory + "/big.tar.zst",
+                                            sig: harness.directory + "/big.sig", hash: packed.contentHash, manifest: packed.manifest)
+            hash.withLock { $0 = packed.contentHash }
+        }) { client, _ in
+            let base = "/ext-ui/acme.hello/\(try #require(hash.withLock { $0 }))"
+            let whole = try await client.execute(uri: base + "/big.bin", method: .get)
+            #expect(whole.status == .ok)
+            #expect(whole.headers[.contentLength] == String(big.count))
+            #expect(Array(buffer: whole.body) == big)
+            let crossing = try await client.execute(uri: base + "/big.bin", method: .get, headers: [.range: "bytes=131060-131091"])
+            #expect(crossing.status == .partialContent)
+            #expect(Array(buffer: crossing.body) == Array(big[131_060...131_091]))
+            let suffix = try await client.execute(uri: base + "/big.bin", method: .get, headers: [.range: "bytes=-10"])
+            #expect(Array(buffer: suffix.body) == Array(big.suffix(10)))
+            #expect(suffix.headers[.contentRange] == "bytes \(big.count - 10)-\(big.count - 1)/\(big.count)")
         }
     }
 

