@@ -3,6 +3,7 @@
 /// the same bytes. Used for the Runner envelope, whose encoding was a measured share of every call.
 struct JSONWriter {
     private(set) var bytes: [UInt8] = []
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
 
@@ -20,8 +21,7 @@ struct JSONWriter {
             case 0x0d: bytes += [0x5c, UInt8(ascii: "r")]
             case 0x09: bytes += [0x5c, UInt8(ascii: "t")]
             case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes += [0x5c, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
+                bytes += [0x5c, UInt8(ascii: "u"), 0x30, 0x30, Self.hexDigits[Int(byte >> 4)], Self.hexDigits[Int(byte & 0x0f)]]
             default: bytes.append(byte)
             }
         }

@@ -74,6 +74,17 @@ public final class UsageRecorder: Service, Sendable {
         var baselines: [String: Baseline] = [:]
         var waiters: [UInt64: Waiter] = [:]
         var nextWaiter: UInt64 = 0
+
+        /// Adds an increment to the pending counters of its (tenant, extension, window): the one
+        /// place calls, bytes and a failed batch's counters all go.
+        mutating func add(_ increment: QuotaUsage) {
+            let key = UsageKey(tenantID: increment.tenantID, extensionID: increment.extensionID, windowStart: increment.windowStart)
+            var merged = usage[key] ?? QuotaUsage(tenantID: increment.tenantID, extensionID: increment.extensionID, windowStart: increment.windowStart)
+            merged.calls += increment.calls
+            merged.requestBytes += increment.requestBytes
+            merged.responseBytes += increment.responseBytes
+            usage[key] = merged
+        }
     }
 
     public let configuration: Configuration
@@ -117,7 +128,7 @@ public final class UsageRecorder: Service, Sendable {
                 return .exceeded(retryAfter: max(1, Int((window.timeIntervalSince1970 + 86_400 - now.timeIntervalSince1970).rounded(.up))))
             }
         }
-        add(UsageKey(tenantID: tenantID, extensionID: extensionID, windowStart: window), calls: 1)
+        state.withLock { $0.add(QuotaUsage(tenantID: tenantID, extensionID: extensionID, windowStart: window, calls: 1)) }
         return .admitted
     }
 
@@ -130,16 +141,9 @@ public final class UsageRecorder: Service, Sendable {
         }
         if !kept { dropped.increment() }
         if requestBytes > 0 || responseBytes > 0 {
-            add(UsageKey(tenantID: entry.tenantID, extensionID: entry.extensionID, windowStart: QuotaUsage.window(containing: entry.startedAt)),
-                requestBytes: Int64(requestBytes), responseBytes: Int64(responseBytes))
-        }
-    }
-
-    private func add(_ key: UsageKey, calls: Int = 0, requestBytes: Int64 = 0, responseBytes: Int64 = 0) {
-        state.withLock { state in
-            state.usage[key, default: QuotaUsage(tenantID: key.tenantID, extensionID: key.extensionID, windowStart: key.windowStart)].calls += calls
-            state.usage[key]!.requestBytes += requestBytes
-            state.usage[key]!.responseBytes += responseBytes
+            let bytes = QuotaUsage(tenantID: entry.tenantID, extensionID: entry.extensionID, windowStart: QuotaUsage.window(containing: entry.startedAt),
+                                   requestBytes: Int64(requestBytes), responseBytes: Int64(responseBytes))
+            state.withLock { $0.add(bytes) }
         }
     }
 
@@ -263,14 +267,7 @@ public final class UsageRecorder: Service, Sendable {
             state.rows.insert(contentsOf: rows, at: 0)
             let overflow = max(0, state.rows.count - configuration.capacity)
             if overflow > 0 { state.rows.removeLast(overflow) }
-            for item in usage {
-                let key = UsageKey(tenantID: item.tenantID, extensionID: item.extensionID, windowStart: item.windowStart)
-                var merged = state.usage[key] ?? QuotaUsage(tenantID: item.tenantID, extensionID: item.extensionID, windowStart: item.windowStart)
-                merged.calls += item.calls
-                merged.requestBytes += item.requestBytes
-                merged.responseBytes += item.responseBytes
-                state.usage[key] = merged
-            }
+            for item in usage { state.add(item) }
             return overflow
         }
         if overflow > 0 { dropped.increment(by: overflow) }

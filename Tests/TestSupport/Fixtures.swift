@@ -12,6 +12,9 @@ public enum Fixtures {
 
     public static func path(_ relative: String) -> String { root + "/" + relative }
 
+    /// The debug `uiserve` executable `swift build` makes (the tests that run it as a process).
+    public static var uiserveBinary: String { repositoryRoot + "/.build/debug/uiserve" }
+
     public static func data(_ relative: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: path(relative))) }
 
     public static func privateKey(_ name: String) throws -> LibCrypto.Key {

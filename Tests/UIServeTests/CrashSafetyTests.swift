@@ -10,7 +10,7 @@ import Testing
 /// restart would serve: the half-made tree is in `.staging`, which start-up deletes.
 @Suite struct CrashSafetyTests {
     @Test func killedDuringExtractionLeavesNothingServable() async throws {
-        let binary = Fixtures.repositoryRoot + "/.build/debug/uiserve"
+        let binary = Fixtures.uiserveBinary
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build uiserve first (swift build)")
         try await Fixtures.withTemporaryDirectory { dir in
             // A bundle of 3000 files of 16 KiB: slow enough to extract that the kill lands inside.

@@ -19,7 +19,7 @@ import Testing
 
     /// Runs the built binary with only `environment` (and PATH) set.
     static func uiserve(environment: [String: String], _ arguments: [String]) async throws -> Shell.Result {
-        let binary = Fixtures.repositoryRoot + "/.build/debug/uiserve"
+        let binary = Fixtures.uiserveBinary
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build uiserve first (swift build)")
         let variables = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         return try await Shell.runAsync("/usr/bin/env", ["-i", "PATH=/usr/bin:/bin"] + variables + [binary] + arguments)

@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func printsTheLimitsAtStartUp() async throws {
-        let binary = Fixtures.repositoryRoot + "/.build/debug/uiserve"
+        let binary = Fixtures.uiserveBinary
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build uiserve first (swift build)")
         try await Fixtures.withTemporaryDirectory { dir in
             let port = Int.random(in: 30_000...39_000)

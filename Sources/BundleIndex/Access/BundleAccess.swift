@@ -121,8 +121,8 @@ public struct BundleAccess: Sendable {
         } catch let error as BundleIndexError where error.code == .notFound {
             return nil
         }
-        let envelope = configuration.signaturePolicy == .off ? nil : try await fetcher.store.read(key: key + ".sig", limit: configuration.maxSignatureBytes)
-        _ = try fetcher.check(envelope, hash: object.hash, identity: record.identity, verifier: verifier, what: key, sidecar: key + ".sig")
+        _ = try await fetcher.checkSignature(registryEnvelope: nil, sidecar: key + ".sig", hash: object.hash, identity: record.identity,
+                                             verifier: verifier, what: key)
         try Self.move(download, to: destination)
         return PrecompiledArtifact(source: .sidecar(key: key), path: destination, sha256: object.hash.hex, size: object.size)
     }

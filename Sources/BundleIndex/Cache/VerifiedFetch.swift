@@ -43,18 +43,25 @@ struct VerifiedFetch: Sendable {
             logger.error("bundle hash mismatch", metadata: ["expected": "\(hash)", "actual": "\(object.hash)", "key": "\(key)"])
             throw BundleIndexError(.hashMismatch, "\(key): bytes hash to \(object.hash), not \(hash)")
         }
-        var envelopeBytes: [UInt8]? = record.signature.map { Array($0.utf8) }
-        if envelopeBytes == nil && policy != .off {
-            envelopeBytes = try await store.read(key: BundleKeyTemplate.signatureKey(besides: key), limit: maxSignatureBytes)
-        }
-        let signature = try check(envelopeBytes, hash: hash, identity: record.identity, verifier: verifier,
-                                  what: "\(hash)", sidecar: BundleKeyTemplate.signatureKey(besides: key))
+        let signature = try await checkSignature(registryEnvelope: record.signature, sidecar: BundleKeyTemplate.signatureKey(besides: key),
+                                                 hash: hash, identity: record.identity, verifier: verifier, what: "\(hash)")
         return Fetched(key: key, object: object, signature: signature)
+    }
+
+    /// Checks the envelope over `hash`: the registry's when it has one, else the store object
+    /// `sidecar` (not read at all under the `off` policy).
+    func checkSignature(registryEnvelope: String?, sidecar: String, hash: ContentHash, identity: BundleIdentity, verifier: SignatureVerifier?,
+                        what: String) async throws -> (envelope: DSSEEnvelope, keyID: String)? {
+        var envelopeBytes: [UInt8]? = registryEnvelope.map { Array($0.utf8) }
+        if envelopeBytes == nil && policy != .off {
+            envelopeBytes = try await store.read(key: sidecar, limit: maxSignatureBytes)
+        }
+        return try check(envelopeBytes, hash: hash, identity: identity, verifier: verifier, what: what, sidecar: sidecar)
     }
 
     /// Checks an envelope over `hash` for `identity` under the policy: `off` checks nothing,
     /// `optional` accepts a missing envelope but never a bad one, `required` needs a good one.
-    func check(_ envelopeBytes: [UInt8]?, hash: ContentHash, identity: BundleIdentity, verifier: SignatureVerifier?,
+    private func check(_ envelopeBytes: [UInt8]?, hash: ContentHash, identity: BundleIdentity, verifier: SignatureVerifier?,
                what: String, sidecar: String) throws -> (envelope: DSSEEnvelope, keyID: String)? {
         guard policy != .off, let verifier else { return nil }
         guard let envelopeBytes else {

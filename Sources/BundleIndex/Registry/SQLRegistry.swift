@@ -191,7 +191,7 @@ public final class SQLRegistry: Registry, @unchecked Sendable {
         var config: String?
 
         func record() -> InstallRecord {
-            let caps = granted_caps.flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+            let caps = SQLRegistry.decodeList(granted_caps)
             let config = self.config.flatMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) } ?? [:]
             return InstallRecord(id: id, tenantID: tenant_id, extensionID: registry_id, versionID: version_id, version: version,
                                  isEnabled: is_enabled, status: status, grantedCapabilities: caps, config: config)
@@ -218,12 +218,7 @@ public final class SQLRegistry: Registry, @unchecked Sendable {
 
     /// The tenant's install of the extension whatever its state (for the install commands).
     public func anyInstall(tenantID: String, extensionID: String) async throws -> InstallRecord? {
-        try await query("install lookup") {
-            try await self.database.raw("""
-                \(Self.installSelect)
-                WHERE CAST(i.tenant_id AS TEXT) = \(bind: tenantID) AND CAST(i.registry_id AS TEXT) = \(bind: extensionID)
-                """).first(decoding: InstallRow.self)?.record()
-        }
+        try await query("install lookup") { try await self.installRow(tenantID: tenantID, extensionID: extensionID, on: self.database) }
     }
 
     private struct VersionRow: Decodable {

@@ -38,12 +38,12 @@ struct ServeCommand: AsyncParsableCommand {
     private func serve(_ config: Configuration, registry: SQLRegistry, logger: Logger) async throws {
         try await registry.migrate()
         let prometheus = PrometheusCollectorRegistry()
-        let events = EventLog(registry: registry, metrics: PrometheusMetricsFactory(registry: prometheus))
+        let metrics = PrometheusMetricsFactory(registry: prometheus)
+        let events = EventLog(registry: registry, metrics: metrics)
         let cache = try BundleCache(configuration: config.cacheConfiguration, store: config.makeStore(), trust: config.loadTrust(),
                                     denylist: config.loadDenylist(), logger: logger,
-                                    metrics: CacheMetrics(factory: PrometheusMetricsFactory(registry: prometheus)), events: events)
+                                    metrics: CacheMetrics(factory: metrics), events: events)
         let cachedRegistry = CachedRegistry(registry, ttl: config.registryCacheTTL)
-        let metrics = PrometheusMetricsFactory(registry: prometheus)
         let usage = UsageRecorder(store: registry, configuration: config.usage, metrics: metrics, logger: logger)
         let gateway = try await config.makeGateway(registry: cachedRegistry, usage: usage, metrics: metrics)
         var services: [any Service] = [ReloadOnHangup(configuration: config, cache: cache, logger: logger), EventLogFlusher(events: events)]
