@@ -55,8 +55,10 @@ enum UIServeApplication {
             metrics.record(path: path, status: response.status.code, bytes: response.headers[.contentLength].flatMap { Int($0) })
             return response
         }
+        let fastPath = ExtUIFastPath.Answerer(assets: assets, metrics: metrics, serverName: "uiserve")
         return Application(
             responder: responder,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExtUIFastPath(answerer: fastPath)])),
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "uiserve"),
             services: services,
             logger: logger)

@@ -143,13 +143,21 @@ public final class BundleCache: Sendable {
         }
     }
 
-    /// The bundle if it is already in memory (the hot path: no IO, no await).
+    /// The bundle if it is already in memory and not denied (no IO, no await, not counted).
     public func cached(_ hash: ContentHash) -> CachedBundle? {
         state.withLock { state in
-            guard let bundle = state.loaded[hash] else { return nil }
+            guard !state.denylist.contains(hash), let bundle = state.loaded[hash] else { return nil }
             state.book.touch(hash)
             return bundle
         }
+    }
+
+    /// `cached(_:)` counted as a cache hit: the synchronous hot path of a server that answers on
+    /// its event loop when everything is in memory, and otherwise goes through `bundle(for:)`.
+    public func hit(_ hash: ContentHash) -> CachedBundle? {
+        guard let bundle = cached(hash) else { return nil }
+        metrics.hits.increment()
+        return bundle
     }
 
     /// Bytes of the bundles currently in the cache (their files and variants).

@@ -32,6 +32,14 @@ final class BundleResolver: Sendable {
         self.recheckAfter = recheckAfter
     }
 
+    /// The bundle when the registry's answer for the pair is remembered and fresh and the bundle is
+    /// in memory: no IO, no await, for answering on the event loop. Nil means "ask `resolve`".
+    func remembered(extensionID: String, hash: ContentHash) -> CachedBundle? {
+        let key = Key(extensionID: extensionID, hash: hash)
+        guard let known = records.withLock({ $0[key] }), ContinuousClock.now - known.checkedAt < recheckAfter else { return nil }
+        return cache.hit(hash)
+    }
+
     /// Resolves through the registry (once per pair and `recheckAfter`) and the cache; throws
     /// `notFound` when the hash is not (or no longer) a published bundle of the extension.
     func resolve(extensionID: String, hash: ContentHash) async throws -> CachedBundle {

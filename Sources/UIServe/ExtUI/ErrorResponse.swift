@@ -8,6 +8,17 @@ import Hummingbird
 /// The one place where BundleIndex errors become HTTP statuses; internals never reach the client.
 enum ErrorResponse {
     static func make(_ status: HTTPResponse.Status, code: String, requestID: String, extra: HTTPFields = [:]) -> Response {
+        let (fields, body) = parts(status, code: code, requestID: requestID, extra: extra)
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// The same error as an `AssetReply` (for the `/ext-ui/` paths, which may write it on the event loop).
+    static func reply(_ status: HTTPResponse.Status, code: String, requestID: String, extra: HTTPFields = [:]) -> AssetReply {
+        let (fields, body) = parts(status, code: code, requestID: requestID, extra: extra)
+        return AssetReply(status: status, fields: fields, body: .buffer(body))
+    }
+
+    private static func parts(_ status: HTTPResponse.Status, code: String, requestID: String, extra: HTTPFields) -> (HTTPFields, ByteBuffer) {
         var headers: HTTPFields = [:]
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.xContentTypeOptions] = "nosniff"
@@ -20,7 +31,7 @@ enum ErrorResponse {
         for field in extra { headers[field.name] = field.value }
         let body = #"{"error":"\#(code)","requestId":"\#(requestID)"}"#
         headers[.contentLength] = String(body.utf8.count)
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        return (headers, ByteBuffer(string: body))
     }
 
     /// Maps a failure to resolve or load a bundle.

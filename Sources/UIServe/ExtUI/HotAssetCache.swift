@@ -35,18 +35,27 @@ final class HotAssetCache: Sendable {
     /// The bytes currently held.
     var heldBytes: Int64 { state.withLock { $0.book.totalBytes } }
 
+    /// `range` of the file when it is held in memory (no IO): nil when it is not (yet) held.
+    func held(hash: ContentHash, path: String, range: ClosedRange<Int64>) -> ByteBuffer? {
+        let key = Key(hash: hash, path: path)
+        guard let buffer = state.withLock({ state -> ByteBuffer? in
+            guard let buffer = state.buffers[key] else { return nil }
+            state.book.touch(key)
+            return buffer
+        }) else { return nil }
+        return Self.slice(buffer, range)
+    }
+
+    private static func slice(_ buffer: ByteBuffer, _ range: ClosedRange<Int64>) -> ByteBuffer {
+        buffer.getSlice(at: Int(range.lowerBound), length: Int(range.upperBound - range.lowerBound + 1)) ?? buffer
+    }
+
     /// A body for `range` of the file at `path` (`size` bytes, from the index): from memory when the
     /// file is small (read once on first use), else streamed.
     func body(hash: ContentHash, path: String, size: Int64, range: ClosedRange<Int64>) async throws -> ResponseBodySource {
         guard size <= maxFileBytes else { return .stream(path: path, range: range) }
+        if let held = held(hash: hash, path: path, range: range) { return .buffer(held) }
         let key = Key(hash: hash, path: path)
-        if let buffer = state.withLock({ state -> ByteBuffer? in
-            guard let buffer = state.buffers[key] else { return nil }
-            state.book.touch(key)
-            return buffer
-        }) {
-            return .buffer(buffer.getSlice(at: Int(range.lowerBound), length: Int(range.upperBound - range.lowerBound + 1)) ?? buffer)
-        }
         let buffer = try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
             try await handle.readToEnd(maximumSizeAllowed: .bytes(size))
         }
@@ -61,7 +70,7 @@ final class HotAssetCache: Sendable {
                 state.buffers[victim] = nil
             }
         }
-        return .buffer(buffer.getSlice(at: Int(range.lowerBound), length: Int(range.upperBound - range.lowerBound + 1)) ?? buffer)
+        return .buffer(Self.slice(buffer, range))
     }
 
     /// Where a response body comes from.

@@ -2,6 +2,8 @@ import BundleIndex
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import NIOCore
 import Gateway
 
 /// Answers `/ext-ui/` requests: parse the route, resolve the bundle, pick the file, evaluate
@@ -12,21 +14,50 @@ struct UIAssetResponder: Sendable {
     let hot: HotAssetCache
     let headerBlocks = HeaderBlockCache()
 
-    func respond(to request: Request, context: some RequestContext, requestID: String) async throws -> Response {
-        guard request.method == .get || request.method == .head else {
-            return ErrorResponse.make(.methodNotAllowed, code: "method_not_allowed", requestID: requestID, extra: [.allow: "GET, HEAD"])
+    /// What a request needs before it can be answered: nothing more (a reply), or its bundle.
+    enum Plan {
+        case reply(AssetReply)
+        case resolve(extensionID: String, hash: ContentHash, path: String, isDirectory: Bool, lastRawSegment: String)
+    }
+
+    /// Method and route checks: pure, no IO.
+    func plan(method: HTTPRequest.Method, uri: URI, requestID: String) -> Plan {
+        guard method == .get || method == .head else {
+            return .reply(ErrorResponse.reply(.methodNotAllowed, code: "method_not_allowed", requestID: requestID, extra: [.allow: "GET, HEAD"]))
         }
-        let route = UIRoutePath.parse(rawPath: request.uri.path, rawQuery: request.uri.query)
-        switch route {
+        switch UIRoutePath.parse(rawPath: uri.path, rawQuery: uri.query) {
         case .notFound:
-            return ErrorResponse.make(.notFound, code: "not_found", requestID: requestID)
+            return .reply(ErrorResponse.reply(.notFound, code: "not_found", requestID: requestID))
         case .invalid:
-            return ErrorResponse.make(.badRequest, code: "bad_request", requestID: requestID)
+            return .reply(ErrorResponse.reply(.badRequest, code: "bad_request", requestID: requestID))
         case .redirect(let location):
             var fields: HTTPFields = [.location: location, .cacheControl: "public, max-age=3600", .requestID: requestID, .contentLength: "0"]
             fields[.accessControlAllowOrigin] = "*"
-            return Response(status: .permanentRedirect, headers: fields)
+            return .reply(AssetReply(status: .permanentRedirect, fields: fields, body: .empty))
         case .asset(let extensionID, let hash, let path, let isDirectory, let lastRawSegment):
+            return .resolve(extensionID: extensionID, hash: hash, path: path, isDirectory: isDirectory, lastRawSegment: lastRawSegment)
+        }
+    }
+
+    /// The reply for a path in a resolved bundle: file lookup, then `serve`. Pure, no IO.
+    func reply(bundle: CachedBundle, path: String, isDirectory: Bool, lastRawSegment: String, request: HTTPRequest, requestID: String) -> AssetReply {
+        switch AssetLookup(bundle: bundle).find(path: path, isDirectory: isDirectory, navigation: Self.isNavigation(request.headerFields)) {
+        case .file(let relative, let file):
+            return serve(bundle: bundle, relative: relative, file: file, request: request, requestID: requestID)
+        case .addSlash:
+            return AssetReply(status: .permanentRedirect, fields: [.location: "./" + lastRawSegment + "/", .requestID: requestID, .contentLength: "0",
+                                                                   .cacheControl: "public, max-age=3600"], body: .empty)
+        case .notFound:
+            return ErrorResponse.reply(.notFound, code: "not_found", requestID: requestID)
+        }
+    }
+
+    /// The whole answer, resolving the bundle and reading the file as needed.
+    func respond(to request: Request, context: some RequestContext, requestID: String) async throws -> Response {
+        switch plan(method: request.method, uri: request.uri, requestID: requestID) {
+        case .reply(let reply):
+            return try await reply.response(hot: hot)
+        case .resolve(let extensionID, let hash, let path, let isDirectory, let lastRawSegment):
             let bundle: CachedBundle
             do {
                 bundle = try await resolver.resolve(extensionID: extensionID, hash: hash)
@@ -34,18 +65,25 @@ struct UIAssetResponder: Sendable {
                 context.logger.warning("bundle not served", metadata: ["hash": "\(hash)", "extension": "\(extensionID)", "error": "\(error)"])
                 return ErrorResponse.make(for: error, requestID: requestID)
             }
-            switch AssetLookup(bundle: bundle).find(path: path, isDirectory: isDirectory, navigation: Self.isNavigation(request.headers)) {
-            case .file(let relative, let file):
-                // Pinned while the response is made, so eviction cannot move the tree under it.
-                resolver.cache.pin(hash)
-                defer { resolver.cache.unpin(hash) }
-                return try await serve(bundle: bundle, relative: relative, file: file, request: request, context: context, requestID: requestID)
-            case .addSlash:
-                return Response(status: .permanentRedirect, headers: [.location: "./" + lastRawSegment + "/", .requestID: requestID, .contentLength: "0",
-                                                                     .cacheControl: "public, max-age=3600"])
-            case .notFound:
-                return ErrorResponse.make(.notFound, code: "not_found", requestID: requestID)
-            }
+            let reply = reply(bundle: bundle, path: path, isDirectory: isDirectory, lastRawSegment: lastRawSegment, request: request.head, requestID: requestID)
+            // Pinned while the file is read, so eviction cannot move the tree under it.
+            resolver.cache.pin(hash)
+            defer { resolver.cache.unpin(hash) }
+            return try await reply.response(hot: hot)
+        }
+    }
+
+    /// The answer when it needs no IO and no await: the route's replies, and files of remembered,
+    /// loaded bundles that the hot cache holds. Nil means "answer through `respond`". Runs on the
+    /// connection's event loop (see `ExtUIFastPath`).
+    func answerInMemory(_ request: HTTPRequest, requestID: String) -> (HTTPResponse, ByteBuffer?)? {
+        switch plan(method: request.method, uri: URI(request.path ?? ""), requestID: requestID) {
+        case .reply(let reply):
+            return reply.inMemory(hot: hot)
+        case .resolve(let extensionID, let hash, let path, let isDirectory, let lastRawSegment):
+            guard let bundle = resolver.remembered(extensionID: extensionID, hash: hash) else { return nil }
+            return reply(bundle: bundle, path: path, isDirectory: isDirectory, lastRawSegment: lastRawSegment, request: request, requestID: requestID)
+                .inMemory(hot: hot)
         }
     }
 

@@ -1,0 +1,113 @@
+import Foundation
+import HummingbirdTesting
+import Testing
+
+@testable import UIServe
+
+/// `ExtUIFastPath` through the real server over raw connections: an answer written on the event
+/// loop is byte for byte the answer Hummingbird writes, responses keep request order when
+/// pipelined requests take both paths, and a request's body and `Connection: close` are honoured.
+@Suite struct ExtUIFastPathTests {
+    static func request(_ target: String, _ fields: [String] = [], method: String = "GET", close: Bool = false) -> String {
+        ([method + " " + target + " HTTP/1.1", "Host: test"] + fields + (close ? ["Connection: close"] : [])).joined(separator: "\r\n") + "\r\n\r\n"
+    }
+
+    /// The fields that may differ between two answers to the same request.
+    static func comparable(_ response: RawHTTPConnection.Response) -> [String] {
+        response.fields.filter { $0.name != "date" && $0.name != "connection" }.map { "\($0.name): \($0.value)" }
+    }
+
+    static func inMemoryAnswers(port: Int) async throws -> Int? {
+        let connection = try RawHTTPConnection(port: port)
+        try await connection.send(request("/metrics"))
+        let text = String(decoding: try await connection.response().body, as: UTF8.self)
+        return text.split(separator: "\n").first { $0.hasPrefix("uiserve_ext_ui_in_memory_answers_total ") }
+            .flatMap { Double($0.split(separator: " ")[1]) }.map { Int($0) }
+    }
+
+    /// Each request is sent with `Connection: close` (always passed on to Hummingbird) and then
+    /// without it on a kept-alive connection (answered from memory once the file is held).
+    @Test func bothPathsSendTheSameAnswer() async throws {
+        try await ExtUIRouteTests.withServer { client, harness in
+            let port = try #require(client.port)
+            let base = ExtUIRouteTests.base(harness)
+            let etag = try #require(try await client.execute(uri: base + "/app.js", method: .get).headers[.eTag])
+            let cases: [(method: String, target: String, fields: [String], inMemory: Bool)] = [
+                ("GET", base + "/app.js", ["x-request-id: same-1"], true),
+                ("GET", base + "/app.js", ["x-request-id: same-2", "Accept-Encoding: br, gzip"], true),
+                ("HEAD", base + "/style.css", ["x-request-id: same-3"], true),
+                ("GET", base + "/app.js", ["x-request-id: same-4", "Range: bytes=-10"], true),
+                ("GET", base + "/app.js", ["x-request-id: same-5", "Range: bytes=0-1,5-6"], false),
+                ("GET", base + "/app.js", ["x-request-id: same-6", "If-None-Match: W/\"x\", " + etag], true),
+                ("GET", base + "/app.js", ["x-request-id: same-7", "If-Match: \"nope\""], true),
+                ("GET", base + "/", ["x-request-id: same-8"], true),
+                ("GET", base + "/some/route", ["x-request-id: same-9", "Sec-Fetch-Dest: iframe"], true),
+                ("GET", base + "/settings", ["x-request-id: same-10"], true),
+                ("GET", base + "/missing.js", ["x-request-id: same-11"], true),
+                ("GET", base + "/a%00.js", ["x-request-id: same-12"], true),
+                ("POST", base + "/app.js", ["x-request-id: same-13", "Content-Length: 0"], true),
+                ("GET", "/ext-ui/acme.hello/" + harness.demoHash.hex, ["x-request-id: same-14"], true),
+                ("GET", "/ext-ui/acme.other/\(harness.demoHash)/app.js", ["x-request-id: same-15"], false),
+            ]
+            let kept = try RawHTTPConnection(port: port)
+            for item in cases {
+                let closing = try RawHTTPConnection(port: port)
+                try await closing.send(Self.request(item.target, item.fields, method: item.method, close: true))
+                let slow = try await closing.response(headOnly: item.method == "HEAD")
+                #expect(try await closing.readsEndOfStream(), "\(item.target)")
+                try await kept.send(Self.request(item.target, item.fields, method: item.method))
+                let fast = try await kept.response(headOnly: item.method == "HEAD")
+                #expect(fast.status == slow.status, "\(item.fields)")
+                #expect(Self.comparable(fast) == Self.comparable(slow), "\(item.fields)")
+                #expect(fast.body == slow.body, "\(item.fields)")
+                #expect(fast.field("date") != nil && fast.field("server") == "uiserve")
+            }
+            #expect(try await Self.inMemoryAnswers(port: port) == cases.filter(\.inMemory).count)
+        }
+    }
+
+    /// Pipelined requests written at once, alternating between answers from memory and requests
+    /// passed on (ops routes, a cold file): the responses come back in request order.
+    @Test func pipelinedResponsesKeepRequestOrder() async throws {
+        try await ExtUIRouteTests.withServer { client, harness in
+            let port = try #require(client.port)
+            let base = ExtUIRouteTests.base(harness)
+            _ = try await client.execute(uri: base + "/app.js", method: .get)
+            let targets = [base + "/app.js", "/healthz", base + "/app.js", base + "/img/logo.png", base + "/app.js", "/readyz", base + "/app.js", base + "/app.js"]
+            let connection = try RawHTTPConnection(port: port)
+            try await connection.send(targets.enumerated().map { Self.request($0.element, ["x-request-id: order-\($0.offset)"]) }.joined())
+            for index in targets.indices {
+                let response = try await connection.response()
+                #expect(response.field("x-request-id") == "order-\(index)")
+                #expect(response.status == 200, "\(targets[index])")
+            }
+            // Once nothing is pending, the same connection is answered from memory again.
+            try await connection.send(Self.request(base + "/app.js"))
+            #expect(try await connection.response().status == 200)
+            #expect(try await Self.inMemoryAnswers(port: port) ?? 0 >= 2)
+        }
+    }
+
+    /// A GET that carries a body is answered and its body dropped, so the next request on the
+    /// connection is read from the right byte; `Connection: close` ends the connection after the answer.
+    @Test func requestBodiesAreSkippedAndCloseIsHonoured() async throws {
+        try await ExtUIRouteTests.withServer { client, harness in
+            let port = try #require(client.port)
+            let base = ExtUIRouteTests.base(harness)
+            _ = try await client.execute(uri: base + "/app.js", method: .get)
+            let connection = try RawHTTPConnection(port: port)
+            // A body that looks like a request must not be read as one.
+            let body = "GET /healthz HTTP/1.1\r\n\r\n"
+            try await connection.send(Self.request(base + "/app.js", ["Content-Length: \(body.utf8.count)"]) + body
+                                + Self.request(base + "/style.css", ["Transfer-Encoding: chunked"]) + "5\r\nhello\r\n0\r\n\r\n"
+                                + Self.request(base + "/app.js", close: true))
+            let first = try await connection.response()
+            let second = try await connection.response()
+            let third = try await connection.response()
+            #expect(first.status == 200 && second.status == 200 && third.status == 200)
+            #expect(second.field("content-type") == "text/css; charset=utf-8")
+            #expect(first.body == third.body)
+            #expect(try await connection.readsEndOfStream())
+        }
+    }
+}
