@@ -28,10 +28,11 @@ import random, sys
 random.seed(7)
 words = [''.join(random.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(random.randint(2, 9))) for _ in range(2000)]
 for name, size in (("f1k.js", 1024), ("f32k.js", 32 * 1024), ("f1m.js", 1024 * 1024), ("f4m.js", 4 * 1024 * 1024)):
-    text = ""
-    while len(text) < size:
-        text += "const " + random.choice(words) + " = '" + random.choice(words) + "';\n"
-    open(f"{sys.argv[1]}/{name}", "w").write(text[:size])
+    lines, length = [], 0
+    while length < size:
+        lines.append("const " + random.choice(words) + " = '" + random.choice(words) + "';\n")
+        length += len(lines[-1])
+    open(f"{sys.argv[1]}/{name}", "w").write("".join(lines)[:size])
 PY
 "$uiserve" bundle pack "$work/src" -o "$work/bundle.tar.zst" >/dev/null
 "$uiserve" bundle sign --key fixtures/keys/ed25519.pem "$work/bundle.tar.zst" -o "$work/bundle.sig" >/dev/null

@@ -3,6 +3,7 @@ import Foundation
 import Gateway
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -58,7 +59,7 @@ enum UIServeApplication {
         let fastPath = ExtUIFastPath.Answerer(assets: assets, metrics: metrics, serverName: "uiserve")
         return Application(
             responder: responder,
-            server: .http1(configuration: .init(additionalChannelHandlers: [ExtUIFastPath(answerer: fastPath)])),
+            server: HTTPServerBuilder { FastPathHTTP1Channel(http1: HTTP1Channel(responder: $0), answerer: fastPath) },
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "uiserve"),
             services: services,
             logger: logger)

@@ -336,24 +336,34 @@ import Testing
         }
     }
 
-    /// Files over the hot cache's per-file size stream from disk in chunks: whole, and in ranges
-    /// that cross a chunk boundary, byte for byte.
+    /// 3 MiB of varied bytes: over the hot cache's per-file size.
+    static let big = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
+
+    /// Publishes version 1.1.0 of the demo with `ui/big.bin` (`big`) added; returns its hash.
+    static func publishLargeFileBundle(_ harness: ServerHarness) async throws -> ContentHash {
+        let src = harness.directory + "/big-src"
+        try FileManager.default.copyItem(atPath: Fixtures.path("demo/src"), toPath: src)
+        let manifestPath = src + "/manifest.json"
+        let manifest = try String(contentsOfFile: manifestPath, encoding: .utf8).replacingOccurrences(of: "\"1.0.0\"", with: "\"1.1.0\"")
+        try manifest.write(toFile: manifestPath, atomically: true, encoding: .utf8)
+        try Data(big).write(to: URL(fileURLWithPath: src + "/ui/big.bin"))
+        let packed = try BundlePacker().pack(folder: src, to: harness.directory + "/big.tar.zst")
+        try BundleSigner(key: Fixtures.privateKey("ed25519")).envelope(hash: packed.contentHash, identity: BundleIdentity(packed.manifest)).encoded()
+            .write(to: URL(fileURLWithPath: harness.directory + "/big.sig"))
+        try await ServerHarness.publish(registry: harness.registry, store: harness.store, bundle: harness.directory + "/big.tar.zst",
+                                        sig: harness.directory + "/big.sig", hash: packed.contentHash, manifest: packed.manifest)
+        return packed.contentHash
+    }
+
+    /// Files over the hot cache's per-file size stream from disk in chunks (the first request, which
+    /// resolves the bundle) or go out by `sendfile` (the next ones): whole, and in ranges that cross
+    /// a chunk boundary, byte for byte.
     @Test func largeFilesStreamWholeAndInRanges() async throws {
-        let big = (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
+        let big = Self.big
         let hash = Mutex<ContentHash?>(nil)
         try await Self.withServer(setUp: { harness in
-            let src = harness.directory + "/big-src"
-            try FileManager.default.copyItem(atPath: Fixtures.path("demo/src"), toPath: src)
-            let manifestPath = src + "/manifest.json"
-            let manifest = try String(contentsOfFile: manifestPath, encoding: .utf8).replacingOccurrences(of: "\"1.0.0\"", with: "\"1.1.0\"")
-            try manifest.write(toFile: manifestPath, atomically: true, encoding: .utf8)
-            try Data(big).write(to: URL(fileURLWithPath: src + "/ui/big.bin"))
-            let packed = try BundlePacker().pack(folder: src, to: harness.directory + "/big.tar.zst")
-            try BundleSigner(key: Fixtures.privateKey("ed25519")).envelope(hash: packed.contentHash, identity: BundleIdentity(packed.manifest)).encoded()
-                .write(to: URL(fileURLWithPath: harness.directory + "/big.sig"))
-            try await ServerHarness.publish(registry: harness.registry, store: harness.store, bundle: harness.directory + "/big.tar.zst",
-                                            sig: harness.directory + "/big.sig", hash: packed.contentHash, manifest: packed.manifest)
-            hash.withLock { $0 = packed.contentHash }
+            let published = try await Self.publishLargeFileBundle(harness)
+            hash.withLock { $0 = published }
         }) { client, _ in
             let base = "/ext-ui/acme.hello/\(try #require(hash.withLock { $0 }))"
             let whole = try await client.execute(uri: base + "/big.bin", method: .get)

@@ -2,12 +2,14 @@ import BundleIndex
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOPosix
 import _NIOFileSystem
 
 /// An `/ext-ui/` response decided but not yet written: status, header fields and where the body
 /// comes from. Deciding is pure and synchronous; only a body on disk needs IO. So the same reply is
 /// written either by Hummingbird (`response(hot:)`, any body) or on the event loop by
-/// `ExtUIFastPath` (`inMemory(hot:)`, bodies already in memory), and both paths send the same bytes.
+/// `ExtUIFastPath` (`immediate(hot:)`: bodies in memory, or large files by `sendfile`), and both
+/// paths send the same bytes.
 struct AssetReply: Sendable {
     enum Body: Sendable {
         case empty
@@ -25,13 +27,24 @@ struct AssetReply: Sendable {
     /// Bytes per read when streaming a file from disk.
     static let chunkBytes: Int64 = 128 << 10
 
-    /// The response head and body when the body needs no IO: nil when it must be read from disk.
-    func inMemory(hot: HotAssetCache) -> (HTTPResponse, ByteBuffer?)? {
+    /// A body the event loop can write without reading first.
+    enum ImmediateBody {
+        case none
+        case buffer(ByteBuffer)
+        /// `range` of a file too large for the hot cache: written with `sendfile`.
+        case file(path: String, range: ClosedRange<Int64>)
+    }
+
+    /// The response head and a body that needs no read: nil when a small file is not held yet
+    /// (the async path reads it into the hot cache) or the body is multipart.
+    func immediate(hot: HotAssetCache) -> (HTTPResponse, ImmediateBody)? {
         let head = HTTPResponse(status: status, headerFields: fields)
         switch body {
-        case .empty: return (head, nil)
-        case .buffer(let buffer): return (head, buffer)
-        case .file(let hash, let path, _, let range): return hot.held(hash: hash, path: path, range: range).map { (head, $0) }
+        case .empty: return (head, .none)
+        case .buffer(let buffer): return (head, .buffer(buffer))
+        case .file(let hash, let path, let size, let range):
+            if let held = hot.held(hash: hash, path: path, range: range) { return (head, .buffer(held)) }
+            return size > hot.maxFileBytes ? (head, .file(path: path, range: range)) : nil
         case .multipart: return nil
         }
     }
@@ -44,7 +57,9 @@ struct AssetReply: Sendable {
         case .buffer(let buffer):
             return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: buffer))
         case .multipart(let path, let parts):
-            return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: try parts.read(path: path)))
+            // Blocking reads: on NIO's blocking pool, never on a thread that serves requests.
+            let body = try await NIOThreadPool.singleton.runIfActive { try parts.read(path: path) }
+            return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: body))
         case .file(let hash, let path, let size, let range):
             switch try await hot.body(hash: hash, path: path, size: size, range: range) {
             case .buffer(let buffer):

@@ -73,17 +73,17 @@ struct UIAssetResponder: Sendable {
         }
     }
 
-    /// The answer when it needs no IO and no await: the route's replies, and files of remembered,
-    /// loaded bundles that the hot cache holds. Nil means "answer through `respond`". Runs on the
-    /// connection's event loop (see `ExtUIFastPath`).
-    func answerInMemory(_ request: HTTPRequest, requestID: String) -> (HTTPResponse, ByteBuffer?)? {
+    /// The answer when it needs no await and no read: the route's replies, and files of remembered,
+    /// loaded bundles that the hot cache holds or that are large enough for `sendfile`. Nil means
+    /// "answer through `respond`". Runs on the connection's event loop (see `ExtUIFastPath`).
+    func answerImmediately(_ request: HTTPRequest, requestID: String) -> (HTTPResponse, AssetReply.ImmediateBody)? {
         switch plan(method: request.method, uri: URI(request.path ?? ""), requestID: requestID) {
         case .reply(let reply):
-            return reply.inMemory(hot: hot)
+            return reply.immediate(hot: hot)
         case .resolve(let extensionID, let hash, let path, let isDirectory, let lastRawSegment):
             guard let bundle = resolver.remembered(extensionID: extensionID, hash: hash) else { return nil }
             return reply(bundle: bundle, path: path, isDirectory: isDirectory, lastRawSegment: lastRawSegment, request: request, requestID: requestID)
-                .inMemory(hot: hot)
+                .immediate(hot: hot)
         }
     }
 

@@ -7,6 +7,8 @@ import Foundation
 final class RawHTTPConnection: @unchecked Sendable {
     struct Response: Sendable {
         var status: Int
+        /// As sent, reason phrase included.
+        var statusLine: String
         /// Field lines in order, names lowercased.
         var fields: [Field]
         var body: [UInt8]
@@ -82,7 +84,7 @@ final class RawHTTPConnection: @unchecked Sendable {
         _ = try waitFor { self.received.count >= length ? 0..<length : nil }
         let body = Array(received[..<length])
         received.removeSubrange(..<length)
-        return Response(status: status, fields: fields, body: body)
+        return Response(status: status, statusLine: statusLine, fields: fields, body: body)
     }
 
     private func readsEndOfStreamNow() -> Bool {

@@ -1,0 +1,30 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
+
+/// Hummingbird's HTTP/1 child channel with `ExtUIFastPath` placed right after NIO's HTTP/1
+/// decoder, ahead of the conversion to HTTP types (Hummingbird's own `additionalChannelHandlers`
+/// come after that conversion, which costs a URL parse per request).
+struct FastPathHTTP1Channel: ServerChildChannel {
+    typealias Value = HTTP1Channel.Value
+
+    let http1: HTTP1Channel
+    let answerer: ExtUIFastPath.Answerer
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        let answerer = self.answerer
+        return http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
+            let pipeline = channel.pipeline.syncOperations
+            let encoder = try pipeline.context(handlerType: HTTPResponseEncoder.self)
+            let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
+            try pipeline.addHandler(ExtUIFastPath(answerer: answerer, rawWriter: encoder), position: .before(codec))
+            return value
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await http1.handle(value: value, logger: logger)
+    }
+}
