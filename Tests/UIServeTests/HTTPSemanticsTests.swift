@@ -120,6 +120,13 @@ import Testing
         ("x-gzip", ["gzip"], "gzip"),
         ("GZIP;Q=0.8", ["gzip"], "gzip"),
         ("", ["br"], "identity"),
+        (" , ,br ;q=0.3 , gzip;q=0.2", ["br", "gzip"], "br"),
+        ("br;q=0.1, gzip;q=0.5, br;q=0.9", ["br", "gzip"], "br"),
+        ("br;level=1;q=0.4, gzip;q=0.3", ["br", "gzip"], "br"),
+        ("br;q=0.5, identity", ["br"], "identity"),
+        ("zstd;q=0.5, br;q=0.5", ["br", "zstd"], "br"),
+        ("brotli, gzipx", ["br", "gzip"], "identity"),
+        ("br;q=abc, gzip", ["br", "gzip"], "gzip"),
     ]
 
     @Test(arguments: negotiationCases)

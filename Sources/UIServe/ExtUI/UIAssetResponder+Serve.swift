@@ -10,7 +10,7 @@ extension UIAssetResponder {
         let isHead = request.method == .head
         // Content negotiation first: validators, lengths and ranges are those of the chosen encoding.
         let variants = file.variants ?? [:]
-        let coding = ContentNegotiation.choose(acceptEncoding: asked[values: .acceptEncoding].nonEmptyJoined, available: Set(variants.keys))
+        let coding = ContentNegotiation.choose(acceptEncoding: asked[values: .acceptEncoding].nonEmptyJoined) { variants[$0] != nil }
         let variant = variants[coding]
         let tag = EntityTag.forFile(sha256: file.sha256, encoding: variant == nil ? nil : coding)
         let size = variant?.size ?? file.size
