@@ -98,6 +98,43 @@ import Testing
         }
     }
 
+    /// A client that pipelines many requests for a large file and reads nothing: once the unsent
+    /// bytes pass the connection's high watermark, requests go to Hummingbird's writer (which waits
+    /// for the socket) instead of queueing answers that each hold an open file. All answers still
+    /// arrive, in order and whole.
+    @Test func unreadPipelinedAnswersAreBounded() async throws {
+        let published = Mutex<ContentHash?>(nil)
+        try await ExtUIRouteTests.withServer(setUp: { harness in
+            let hash = try await ExtUIRouteTests.publishLargeFileBundle(harness)
+            published.withLock { $0 = hash }
+        }) { client, _ in
+            let port = try #require(client.port)
+            let target = "/ext-ui/acme.hello/\(try #require(published.withLock { $0 }))/big.bin"
+            #expect(try await client.execute(uri: target, method: .get).status == .ok)
+            func openDescriptors() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count }
+            let before = try openDescriptors()
+            let connection = try RawHTTPConnection(port: port)
+            let count = 600
+            try await connection.send((0..<count).map { Self.request(target, ["Range: bytes=0-99999", "x-request-id: unread-\($0)"]) }.joined())
+            // The first answer's arrival means the server has read a first batch; the most open
+            // descriptors seen over the next half second (while nothing is read) stay few. Without
+            // back-pressure up to 560 answers waited here, each with an open file.
+            let first = try await connection.response()
+            #expect(first.status == 206)
+            var most = 0
+            for _ in 0..<10 {
+                most = max(most, try openDescriptors() - before)
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(most < 50)
+            for index in 1..<count {
+                let response = try await connection.response()
+                #expect(response.field("x-request-id") == "unread-\(index)")
+                #expect(response.body == Array(ExtUIRouteTests.big[0..<100_000]))
+            }
+        }
+    }
+
     /// Pipelined requests written at once, alternating between answers from memory and requests
     /// passed on (ops routes, a cold file): the responses come back in request order.
     @Test func pipelinedResponsesKeepRequestOrder() async throws {

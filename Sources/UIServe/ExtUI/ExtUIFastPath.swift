@@ -25,6 +25,10 @@ import NIOHTTP1
 ///   connection's state handler (which closes an idle connection) only after this handler's
 ///   written responses have left, so closing never cuts one short.
 /// - The rest of an answered request (a body sent with a GET) is read and dropped.
+/// - Back-pressure: once the connection's unsent bytes pass its high watermark (a client that
+///   pipelines requests and does not read), requests are passed on, and Hummingbird's writer waits
+///   for the socket. Without this a client could queue unbounded answers, each large file holding
+///   an open descriptor.
 final class ExtUIFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -132,7 +136,7 @@ final class ExtUIFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
-            if passedOn == 0, !quiescing, let (bytes, body) = answerer.answer(head, allocator: context.channel.allocator) {
+            if passedOn == 0, !quiescing, context.channel.isWritable, let (bytes, body) = answerer.answer(head, allocator: context.channel.allocator) {
                 discarding = true
                 let written = context.eventLoop.makePromise(of: Void.self)
                 switch body {

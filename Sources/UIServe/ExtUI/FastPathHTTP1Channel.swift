@@ -7,6 +7,11 @@ import NIOHTTPTypesHTTP1
 /// Hummingbird's HTTP/1 child channel with `ExtUIFastPath` placed right after NIO's HTTP/1
 /// decoder, ahead of the conversion to HTTP types (Hummingbird's own `additionalChannelHandlers`
 /// come after that conversion, which costs a URL parse per request).
+///
+/// Hummingbird's connection state handler never sees the requests answered there; that is right
+/// for its graceful shutdown (the fast path hands it the quiesce event once its answers have left),
+/// but an idle timeout, if one is ever configured, would count a connection busy with such answers
+/// as idle.
 struct FastPathHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
 
