@@ -1,6 +1,4 @@
-import BundleIndex
 import Foundation
-import Synchronization
 import HummingbirdTesting
 import Testing
 
@@ -71,13 +69,8 @@ import Testing
     /// A file too large for the hot cache: streamed by Hummingbird, written by `sendfile` here;
     /// the same bytes whole, in a range across a read chunk and as a suffix.
     @Test func largeFilesBySendfileMatchTheStreamedOnes() async throws {
-        let published = Mutex<ContentHash?>(nil)
-        try await ExtUIRouteTests.withServer(setUp: { harness in
-            let hash = try await ExtUIRouteTests.publishLargeFileBundle(harness)
-            published.withLock { $0 = hash }
-        }) { client, _ in
+        try await ExtUIRouteTests.withLargeFileServer { client, target in
             let port = try #require(client.port)
-            let target = "/ext-ui/acme.hello/\(try #require(published.withLock { $0 }))/big.bin"
             #expect(try await client.execute(uri: target, method: .get).status == .ok)
             let kept = try RawHTTPConnection(port: port)
             for fields in [["x-request-id: big"], ["x-request-id: big", "Range: bytes=131060-131091"], ["x-request-id: big", "Range: bytes=-10"],
@@ -103,13 +96,8 @@ import Testing
     /// for the socket) instead of queueing answers that each hold an open file. All answers still
     /// arrive, in order and whole.
     @Test func unreadPipelinedAnswersAreBounded() async throws {
-        let published = Mutex<ContentHash?>(nil)
-        try await ExtUIRouteTests.withServer(setUp: { harness in
-            let hash = try await ExtUIRouteTests.publishLargeFileBundle(harness)
-            published.withLock { $0 = hash }
-        }) { client, _ in
+        try await ExtUIRouteTests.withLargeFileServer { client, target in
             let port = try #require(client.port)
-            let target = "/ext-ui/acme.hello/\(try #require(published.withLock { $0 }))/big.bin"
             #expect(try await client.execute(uri: target, method: .get).status == .ok)
             func openDescriptors() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count }
             let before = try openDescriptors()

@@ -355,25 +355,32 @@ import Testing
         return packed.contentHash
     }
 
+    /// A server with `publishLargeFileBundle` published; `body` gets the client and the path of
+    /// `big.bin` (its bundle not yet resolved).
+    static func withLargeFileServer(_ body: @escaping @Sendable (any TestClientProtocol, String) async throws -> Void) async throws {
+        let published = Mutex<ContentHash?>(nil)
+        try await withServer(setUp: { harness in
+            let hash = try await publishLargeFileBundle(harness)
+            published.withLock { $0 = hash }
+        }) { client, _ in
+            try await body(client, "/ext-ui/acme.hello/\(try #require(published.withLock { $0 }))/big.bin")
+        }
+    }
+
     /// Files over the hot cache's per-file size stream from disk in chunks (the first request, which
     /// resolves the bundle) or go out by `sendfile` (the next ones): whole, and in ranges that cross
     /// a chunk boundary, byte for byte.
     @Test func largeFilesStreamWholeAndInRanges() async throws {
         let big = Self.big
-        let hash = Mutex<ContentHash?>(nil)
-        try await Self.withServer(setUp: { harness in
-            let published = try await Self.publishLargeFileBundle(harness)
-            hash.withLock { $0 = published }
-        }) { client, _ in
-            let base = "/ext-ui/acme.hello/\(try #require(hash.withLock { $0 }))"
-            let whole = try await client.execute(uri: base + "/big.bin", method: .get)
+        try await Self.withLargeFileServer { client, target in
+            let whole = try await client.execute(uri: target, method: .get)
             #expect(whole.status == .ok)
             #expect(whole.headers[.contentLength] == String(big.count))
             #expect(Array(buffer: whole.body) == big)
-            let crossing = try await client.execute(uri: base + "/big.bin", method: .get, headers: [.range: "bytes=131060-131091"])
+            let crossing = try await client.execute(uri: target, method: .get, headers: [.range: "bytes=131060-131091"])
             #expect(crossing.status == .partialContent)
             #expect(Array(buffer: crossing.body) == Array(big[131_060...131_091]))
-            let suffix = try await client.execute(uri: base + "/big.bin", method: .get, headers: [.range: "bytes=-10"])
+            let suffix = try await client.execute(uri: target, method: .get, headers: [.range: "bytes=-10"])
             #expect(Array(buffer: suffix.body) == Array(big.suffix(10)))
             #expect(suffix.headers[.contentRange] == "bytes \(big.count - 10)-\(big.count - 1)/\(big.count)")
         }
