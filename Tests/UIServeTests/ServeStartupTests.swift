@@ -1,9 +1,10 @@
+import BundleIndex
 import Foundation
 import TestSupport
 import Testing
 
-/// `uiserve serve` as started by an operator: it refuses an unsafe cache root with one line, and
-/// prints the limits in force at start-up.
+/// `uiserve serve` as started by an operator: it refuses an unsafe cache root with one line, prints
+/// the limits in force at start-up, and finishes answers in flight when asked to stop.
 @Suite struct ServeStartupTests {
     @Test func refusesACacheRootOthersCanWrite() async throws {
         try await Fixtures.withTemporaryDirectory { dir in
@@ -45,6 +46,56 @@ import Testing
             }
             kill(server.processIdentifier, SIGTERM)
             server.waitUntilExit()
+        }
+    }
+
+    /// SIGTERM while a 24 MiB file is going out by `sendfile` from the event loop, its client not
+    /// reading yet: the answer still arrives whole, then the connection closes and the process
+    /// exits 0. (Without holding back the shutdown until that answer has left, the connection was
+    /// closed under it.)
+    @Test func aGracefulShutdownFinishesAnAnswerInFlight() async throws {
+        let binary = Fixtures.uiserveBinary
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build uiserve first (swift build)")
+        try await Fixtures.withTemporaryDirectory { dir in
+            try FileManager.default.copyItem(atPath: Fixtures.path("demo/src"), toPath: dir + "/src")
+            let size = 24 << 20
+            try Data(repeating: 0x5a, count: size).write(to: URL(fileURLWithPath: dir + "/src/ui/big.bin"))
+            let environment = ["REGISTRY_URL": "sqlite://\(dir)/registry.sqlite", "EXT_CACHE_ROOT": dir + "/cache", "SIGNING_POLICY": "off",
+                               "BUNDLE_STORE_BASE": dir + "/store"]
+            for arguments in [["bundle", "pack", dir + "/src", "-o", dir + "/b.tar.zst"], ["bundle", "publish", dir + "/b.tar.zst"]] {
+                let result = try await RegistryCLITests.uiserve(environment: environment, arguments)
+                try #require(result.status == 0, "\(arguments): \(result.output)")
+            }
+            let target = "/ext-ui/acme.hello/\(try FileDigest.contentHash(ofFileAt: dir + "/b.tar.zst"))/big.bin"
+            let port = Int.random(in: 30_000...39_000)
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: binary)
+            server.arguments = ["serve", "--port", String(port)]
+            server.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }
+            server.standardOutput = FileHandle.nullDevice
+            server.standardError = FileHandle.nullDevice
+            try server.run()
+            defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+            var connection: RawHTTPConnection?
+            for _ in 0..<200 where connection == nil {
+                connection = try? RawHTTPConnection(port: port)
+                if connection == nil { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            let client = try #require(connection)
+            // The first request resolves the bundle through Hummingbird; the second is answered on
+            // the event loop. Only its head is read before the signal.
+            try await client.send(ExtUIFastPathTests.request(target))
+            #expect(try await client.response().body.count == size)
+            try await client.send(ExtUIFastPathTests.request(target))
+            let head = try await client.response(headOnly: true)
+            #expect(head.status == 200 && head.field("content-length") == String(size))
+            kill(server.processIdentifier, SIGTERM)
+            try await Task.sleep(for: .milliseconds(300))
+            let body = try await client.bytes(size)
+            #expect(body.count == size && body.allSatisfy { $0 == 0x5a })
+            #expect(try await client.readsEndOfStream())
+            server.waitUntilExit()
+            #expect(server.terminationStatus == 0)
         }
     }
 }

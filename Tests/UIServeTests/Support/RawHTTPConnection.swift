@@ -50,6 +50,9 @@ final class RawHTTPConnection: @unchecked Sendable {
     /// The next response; `headOnly` for the answer to a HEAD request (a length but no body).
     func response(headOnly: Bool = false) async throws -> Response { try await offPool { try self.responseNow(headOnly: headOnly) } }
 
+    /// The next `count` bytes (the rest of a body whose head `response(headOnly:)` read).
+    func bytes(_ count: Int) async throws -> [UInt8] { try await offPool { try self.bytesNow(count) } }
+
     /// Reads until the peer closes; true when it did (and sent nothing more).
     func readsEndOfStream() async throws -> Bool { try await offPool { self.readsEndOfStreamNow() } }
 
@@ -85,6 +88,12 @@ final class RawHTTPConnection: @unchecked Sendable {
         let body = Array(received[..<length])
         received.removeSubrange(..<length)
         return Response(status: status, statusLine: statusLine, fields: fields, body: body)
+    }
+
+    private func bytesNow(_ count: Int) throws -> [UInt8] {
+        _ = try waitFor { self.received.count >= count ? 0..<count : nil }
+        defer { received.removeSubrange(..<count) }
+        return Array(received[..<count])
     }
 
     private func readsEndOfStreamNow() -> Bool {
