@@ -56,11 +56,13 @@ enum UIServeApplication {
             metrics.record(path: path, status: response.status.code, bytes: response.headers[.contentLength].flatMap { Int($0) })
             return response
         }
-        let fastPath = ExtUIFastPath.Answerer(assets: assets, metrics: metrics, serverName: "uiserve")
+        // One name for both writers: the event-loop answers must carry the `Server` field Hummingbird adds.
+        let serverName = "uiserve"
+        let fastPath = ExtUIFastPath.Answerer(assets: assets, metrics: metrics, serverName: serverName)
         return Application(
             responder: responder,
             server: HTTPServerBuilder { FastPathHTTP1Channel(http1: HTTP1Channel(responder: $0), answerer: fastPath) },
-            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: "uiserve"),
+            configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
             services: services,
             logger: logger)
     }

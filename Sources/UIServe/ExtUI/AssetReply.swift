@@ -27,24 +27,16 @@ struct AssetReply: Sendable {
     /// Bytes per read when streaming a file from disk.
     static let chunkBytes: Int64 = 128 << 10
 
-    /// A body the event loop can write without reading first.
-    enum ImmediateBody {
-        case none
-        case buffer(ByteBuffer)
-        /// `range` of a file too large for the hot cache: written with `sendfile`.
-        case file(path: String, range: ClosedRange<Int64>)
-    }
-
-    /// The response head and a body that needs no read: nil when a small file is not held yet
-    /// (the async path reads it into the hot cache) or the body is multipart.
-    func immediate(hot: HotAssetCache) -> (HTTPResponse, ImmediateBody)? {
+    /// The response head and a body that needs no read (nil for none): held bytes, or a file too
+    /// large for the hot cache, which the event loop writes by `sendfile`. Nil when a small file is
+    /// not held yet (the async path reads it into the hot cache) or the body is multipart.
+    func immediate(hot: HotAssetCache) -> (HTTPResponse, HotAssetCache.ResponseBodySource?)? {
         let head = HTTPResponse(status: status, headerFields: fields)
         switch body {
-        case .empty: return (head, .none)
+        case .empty: return (head, nil)
         case .buffer(let buffer): return (head, .buffer(buffer))
         case .file(let hash, let path, let size, let range):
-            if let held = hot.held(hash: hash, path: path, range: range) { return (head, .buffer(held)) }
-            return size > hot.maxFileBytes ? (head, .file(path: path, range: range)) : nil
+            return hot.bodyWithoutReading(hash: hash, path: path, size: size, range: range).map { (head, $0) }
         case .multipart: return nil
         }
     }

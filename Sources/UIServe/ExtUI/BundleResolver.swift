@@ -21,6 +21,9 @@ final class BundleResolver: Sendable {
         var checkedAt: ContinuousClock.Instant
     }
 
+    /// Whether a remembered answer may still be used without asking the registry again.
+    private func isFresh(_ entry: Entry, at now: ContinuousClock.Instant) -> Bool { now - entry.checkedAt < recheckAfter }
+
     private let registry: any Registry
     let cache: BundleCache
     private let recheckAfter: Duration
@@ -36,7 +39,7 @@ final class BundleResolver: Sendable {
     /// in memory: no IO, no await, for answering on the event loop. Nil means "ask `resolve`".
     func remembered(extensionID: String, hash: ContentHash) -> CachedBundle? {
         let key = Key(extensionID: extensionID, hash: hash)
-        guard let known = records.withLock({ $0[key] }), ContinuousClock.now - known.checkedAt < recheckAfter else { return nil }
+        guard let known = records.withLock({ $0[key] }), isFresh(known, at: .now) else { return nil }
         return cache.hit(hash)
     }
 
@@ -46,7 +49,7 @@ final class BundleResolver: Sendable {
         let key = Key(extensionID: extensionID, hash: hash)
         let now = ContinuousClock.now
         let known = records.withLock { $0[key] }
-        if let known, now - known.checkedAt < recheckAfter {
+        if let known, isFresh(known, at: now) {
             // A hit in the cache returns without IO or suspension, and is counted in its metrics.
             return try await cache.bundle(for: known.record)
         }

@@ -73,9 +73,9 @@ final class ExtUIFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 Self.framesItself(response) else { return nil }
             let body: Body
             switch immediate {
-            case .none: body = .none
-            case .buffer(let buffer): body = .bytes(buffer)
-            case .file(let path, let range):
+            case nil: body = .none
+            case .buffer(let buffer)?: body = .bytes(buffer)
+            case .stream(let path, let range)?:
                 // Opened before anything is written: a file that is gone (an evicted tree) is
                 // left to the async path, which loads the bundle again. No stat(): the index
                 // gave the size, and an open handle outlives an eviction that unlinks the file.

@@ -35,8 +35,16 @@ final class HotAssetCache: Sendable {
     /// The bytes currently held.
     var heldBytes: Int64 { state.withLock { $0.book.totalBytes } }
 
+    /// The body for `range` when it needs no read: the held bytes of a small file, or the file
+    /// itself (to stream or `sendfile`) when it is too large to hold; nil when a small file is not
+    /// held yet.
+    func bodyWithoutReading(hash: ContentHash, path: String, size: Int64, range: ClosedRange<Int64>) -> ResponseBodySource? {
+        guard size <= maxFileBytes else { return .stream(path: path, range: range) }
+        return held(hash: hash, path: path, range: range).map { .buffer($0) }
+    }
+
     /// `range` of the file when it is held in memory (no IO): nil when it is not (yet) held.
-    func held(hash: ContentHash, path: String, range: ClosedRange<Int64>) -> ByteBuffer? {
+    private func held(hash: ContentHash, path: String, range: ClosedRange<Int64>) -> ByteBuffer? {
         let key = Key(hash: hash, path: path)
         guard let buffer = state.withLock({ state -> ByteBuffer? in
             guard let buffer = state.buffers[key] else { return nil }
@@ -53,8 +61,7 @@ final class HotAssetCache: Sendable {
     /// A body for `range` of the file at `path` (`size` bytes, from the index): from memory when the
     /// file is small (read once on first use), else streamed.
     func body(hash: ContentHash, path: String, size: Int64, range: ClosedRange<Int64>) async throws -> ResponseBodySource {
-        guard size <= maxFileBytes else { return .stream(path: path, range: range) }
-        if let held = held(hash: hash, path: path, range: range) { return .buffer(held) }
+        if let source = bodyWithoutReading(hash: hash, path: path, size: size, range: range) { return source }
         let key = Key(hash: hash, path: path)
         let buffer = try await FileSystem.shared.withFileHandle(forReadingAt: FilePath(path)) { handle in
             try await handle.readToEnd(maximumSizeAllowed: .bytes(size))
