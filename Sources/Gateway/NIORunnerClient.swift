@@ -17,7 +17,8 @@ public final class NIORunnerClient: RunnerClient, Sendable {
     let target: String
     let group: any EventLoopGroup
     let maxIdle: Int
-    private let idle = Mutex<[any Channel]>([])
+    /// Idle kept-alive connections, by event loop (up to `maxIdle` per loop).
+    private let idle = Mutex<[ObjectIdentifier: [any Channel]]>([:])
     /// Connections opened so far (for tests and the pool's behaviour).
     public let connectionsOpened = Atomic<Int>(0)
 
@@ -52,88 +53,105 @@ public final class NIORunnerClient: RunnerClient, Sendable {
 
     public func execute(body: [UInt8], headers: [(String, String)], timeout: Duration, maxResponseBytes: Int) async throws -> (status: Int, body: [UInt8]) {
         let deadline = NIODeadline.now() + .nanoseconds(Int64(timeout / .nanoseconds(1)))
+        let reply = try await call(on: nil, body: body, headers: headers, deadline: deadline, maxResponseBytes: maxResponseBytes).get()
+        return (reply.status, reply.body)
+    }
+
+    /// The call on `eventLoop`, with a connection of that loop's pool: a caller on the loop (the
+    /// gateway's event-loop answers) gets its reply without a thread hop.
+    public func execute(on eventLoop: any EventLoop, body: [UInt8], headers: [(String, String)], deadline: NIODeadline,
+                        maxResponseBytes: Int) -> EventLoopFuture<RunnerReply> {
+        call(on: eventLoop, body: body, headers: headers, deadline: deadline, maxResponseBytes: maxResponseBytes).hop(to: eventLoop)
+    }
+
+    /// The call on a connection of `eventLoop`'s pool, or (nil) of any loop's pool, a new connection
+    /// going to the group's next loop; completes on the connection's loop.
+    private func call(on eventLoop: (any EventLoop)?, body: [UInt8], headers: [(String, String)], deadline: NIODeadline,
+                      maxResponseBytes: Int) -> EventLoopFuture<RunnerReply> {
+        let head = requestHead(headers: headers, contentLength: body.count)
+        return connection(on: eventLoop, deadline: deadline, pooled: true).flatMap { channel, reused in
+            let eventLoop = channel.eventLoop
+            return self.send(head: head, body: body, on: channel, deadline: deadline, maxResponseBytes: maxResponseBytes).flatMapError { error in
+                guard error is StaleConnection else { return eventLoop.makeFailedFuture(error) }
+                guard reused else { return eventLoop.makeFailedFuture(RunnerFailure.connection("the Runner closed the connection without answering")) }
+                // The Runner closed a kept-alive connection before answering a byte (its idle timeout
+                // racing our reuse). Calls always carry an idempotency key (or are GETs), so, as HTTP
+                // clients do for idempotent requests, try once more on a new connection.
+                return self.connection(on: eventLoop, deadline: deadline, pooled: false).flatMap { fresh, _ in
+                    self.send(head: head, body: body, on: fresh, deadline: deadline, maxResponseBytes: maxResponseBytes)
+                }.flatMapErrorThrowing { error in
+                    throw error is StaleConnection ? RunnerFailure.connection("the Runner closed the connection without answering") : error
+                }
+            }
+        }
+    }
+
+    private func requestHead(headers: [(String, String)], contentLength: Int) -> HTTPRequestHead {
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target)
         head.headers.add(name: "host", value: port == 80 ? host : "\(host):\(port)")
         for (name, value) in headers { head.headers.add(name: name, value: value) }
-        head.headers.add(name: "content-length", value: String(body.count))
-        let (channel, reused) = try await connection(deadline: deadline, pooled: true)
-        do {
-            return try await send(head: head, body: body, on: channel, deadline: deadline, maxResponseBytes: maxResponseBytes)
-        } catch is StaleConnection where reused {
-            // The Runner closed a kept-alive connection before answering a byte (its idle timeout
-            // racing our reuse). Calls always carry an idempotency key (or are GETs), so, as HTTP
-            // clients do for idempotent requests, try once more on a new connection.
-            let (fresh, _) = try await connection(deadline: deadline, pooled: false)
-            do {
-                return try await send(head: head, body: body, on: fresh, deadline: deadline, maxResponseBytes: maxResponseBytes)
-            } catch is StaleConnection {
-                throw RunnerFailure.connection("the Runner closed the connection without answering")
-            }
-        } catch is StaleConnection {
-            throw RunnerFailure.connection("the Runner closed the connection without answering")
-        }
+        head.headers.add(name: "content-length", value: String(contentLength))
+        return head
     }
 
     /// One request/reply on `channel`, within the deadline; the connection goes back to the pool
     /// when the Runner keeps it alive.
     private func send(head: HTTPRequestHead, body: [UInt8], on channel: any Channel, deadline: NIODeadline,
-                      maxResponseBytes: Int) async throws -> (status: Int, body: [UInt8]) {
+                      maxResponseBytes: Int) -> EventLoopFuture<RunnerReply> {
         let call = RunnerCall(head: head, body: body, maxResponseBytes: maxResponseBytes, promise: channel.eventLoop.makePromise())
         let timer = channel.eventLoop.scheduleTask(deadline: deadline) {
             call.promise.fail(RunnerFailure.timeout)
             channel.close(promise: nil)
         }
-        let reply: RunnerCall.Reply
-        do {
-            reply = try await withTaskCancellationHandler {
-                channel.pipeline.fireUserInboundEventTriggered(call)
-                return try await call.promise.futureResult.get()
-            } onCancel: {
-                call.promise.fail(RunnerFailure.connection("cancelled"))
-                channel.close(promise: nil)
-            }
-        } catch {
-            timer.cancel()
+        channel.pipeline.fireUserInboundEventTriggered(call)
+        return call.promise.futureResult.always { _ in timer.cancel() }.map { reply in
+            if reply.keepAlive { self.release(channel) } else { channel.close(promise: nil) }
+            return RunnerReply(status: reply.status, body: reply.body)
+        }.flatMapErrorThrowing { error in
             channel.close(promise: nil)
             throw error
         }
-        timer.cancel()
-        if reply.keepAlive { release(channel) } else { channel.close(promise: nil) }
-        return (reply.status, reply.body)
     }
 
-    /// An idle pooled connection that is still open (when `pooled`), else a new one (within the
-    /// deadline); says whether it was reused.
-    private func connection(deadline: NIODeadline, pooled: Bool) async throws -> (any Channel, reused: Bool) {
-        while pooled, let channel = idle.withLock({ $0.popLast() }) {
-            if channel.isActive { return (channel, true) }
+    /// An idle pooled connection of `eventLoop` (nil: of any loop) that is still open (when
+    /// `pooled`), else a new one on that loop (nil: the group's next) within the deadline; says
+    /// whether it was reused.
+    private func connection(on preferred: (any EventLoop)?, deadline: NIODeadline, pooled: Bool) -> EventLoopFuture<(any Channel, reused: Bool)> {
+        while pooled, let channel = idle.withLock({ idle in
+            if let preferred { return idle[ObjectIdentifier(preferred)]?.popLast() }
+            guard let key = idle.first(where: { !$0.value.isEmpty })?.key else { return nil }
+            return idle[key]?.popLast()
+        }) {
+            if channel.isActive { return channel.eventLoop.makeSucceededFuture((channel, true)) }
         }
+        let eventLoop = preferred ?? group.next()
         let timeout = deadline - .now()
-        guard timeout > .zero else { throw RunnerFailure.timeout }
-        do {
-            let channel = try await ClientBootstrap(group: group)
-                .connectTimeout(timeout)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        try channel.pipeline.syncOperations.addHandler(RunnerCallHandler())
-                    }
+        guard timeout > .zero else { return eventLoop.makeFailedFuture(RunnerFailure.timeout) }
+        return ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(RunnerCallHandler())
                 }
-                .connect(host: host, port: port).get()
-            connectionsOpened.add(1, ordering: .relaxed)
-            return (channel, false)
-        } catch let error as ChannelError where error == .connectTimeout(timeout) {
-            throw RunnerFailure.timeout
-        } catch {
-            throw RunnerFailure.connection(String(describing: error).prefix(200).description)
-        }
+            }
+            .connect(host: host, port: port)
+            .map { channel in
+                self.connectionsOpened.add(1, ordering: .relaxed)
+                return (channel, false)
+            }
+            .flatMapErrorThrowing { error in
+                if let error = error as? ChannelError, error == .connectTimeout(timeout) { throw RunnerFailure.timeout }
+                throw RunnerFailure.connection(String(describing: error).prefix(200).description)
+            }
     }
 
     private func release(_ channel: any Channel) {
+        let key = ObjectIdentifier(channel.eventLoop)
         let kept = idle.withLock { idle in
-            guard idle.count < maxIdle else { return false }
-            idle.append(channel)
+            guard idle[key, default: []].count < maxIdle else { return false }
+            idle[key, default: []].append(channel)
             return true
         }
         if !kept { channel.close(promise: nil) }

@@ -9,6 +9,33 @@ public protocol RunnerClient: Sendable {
     /// POSTs `body` (the envelope JSON) to `/v1/execute` with `headers`, within `timeout`, reading at
     /// most `maxResponseBytes`; returns the HTTP status and body, or throws `RunnerFailure`.
     func execute(body: [UInt8], headers: [(String, String)], timeout: Duration, maxResponseBytes: Int) async throws -> (status: Int, body: [UInt8])
+
+    /// The same call as a future that completes on `eventLoop`, for callers that run there (the
+    /// gateway's retry loop and its event-loop answers). Failures are `RunnerFailure`s.
+    func execute(on eventLoop: any EventLoop, body: [UInt8], headers: [(String, String)], deadline: NIODeadline, maxResponseBytes: Int) -> EventLoopFuture<RunnerReply>
+}
+
+extension RunnerClient {
+    /// Runs the async `execute` in a task (clients without an event-loop API: AsyncHTTPClient, fakes).
+    public func execute(on eventLoop: any EventLoop, body: [UInt8], headers: [(String, String)], deadline: NIODeadline,
+                        maxResponseBytes: Int) -> EventLoopFuture<RunnerReply> {
+        let timeout = Duration.nanoseconds((deadline - .now()).nanoseconds)
+        return eventLoop.makeFutureWithTask {
+            let (status, body) = try await execute(body: body, headers: headers, timeout: timeout, maxResponseBytes: maxResponseBytes)
+            return RunnerReply(status: status, body: body)
+        }
+    }
+}
+
+/// The Runner's HTTP answer: status and body (the envelope reply, parsed by the gateway).
+public struct RunnerReply: Sendable {
+    public var status: Int
+    public var body: [UInt8]
+
+    public init(status: Int, body: [UInt8]) {
+        self.status = status
+        self.body = body
+    }
 }
 
 /// A failed Runner call, as the gateway's retry and status mapping see it.

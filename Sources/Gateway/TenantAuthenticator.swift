@@ -82,16 +82,8 @@ public struct TenantAuthenticator: Sendable {
 
     /// Authenticates the value of an `Authorization` header.
     public func authenticate(authorization: String?) async -> Outcome {
-        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
-            return .rejected(reason: "missing bearer token")
-        }
-        let token = String(authorization.dropFirst(7).trimmingOWS())
-        if let known = verified.lookup(token) {
-            let current = now()
-            if known.expires <= current { return .rejected(reason: "token expired") }
-            if let notBefore = known.notBefore, notBefore > current { return .rejected(reason: "token not yet valid") }
-            return .authenticated(known.identity)
-        }
+        if let known = remembered(authorization: authorization) { return known }
+        guard let token = Self.bearerToken(authorization) else { return .rejected(reason: "missing bearer token") }
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerData = DSSEEnvelope.decodeBase64(String(parts[0])).map({ Data($0) }),
             let header = try? JSONSerialization.jsonObject(with: headerData) as? [String: Any], let alg = header["alg"] as? String
@@ -117,6 +109,25 @@ public struct TenantAuthenticator: Sendable {
         let identity = TenantIdentity(tenantID: tenant, userID: claims.strings["sub"])
         verified.store(token, .init(identity: identity, expires: exp, notBefore: claims.nbf))
         return .authenticated(identity)
+    }
+}
+
+extension TenantAuthenticator {
+    /// The outcome when it is known without verifying a signature (no bearer token, or a token
+    /// verified before, whose time bounds are checked again); nil when `authenticate` must verify.
+    public func remembered(authorization: String?) -> Outcome? {
+        guard let token = Self.bearerToken(authorization) else { return .rejected(reason: "missing bearer token") }
+        guard let known = verified.lookup(token) else { return nil }
+        let current = now()
+        if known.expires <= current { return .rejected(reason: "token expired") }
+        if let notBefore = known.notBefore, notBefore > current { return .rejected(reason: "token not yet valid") }
+        return .authenticated(known.identity)
+    }
+
+    /// The token of `Bearer <token>` (scheme case-insensitive), or nil.
+    static func bearerToken(_ authorization: String?) -> String? {
+        guard let authorization, authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else { return nil }
+        return String(authorization.dropFirst(7).trimmingOWS())
     }
 }
 

@@ -114,12 +114,30 @@ public final class UsageRecorder: Service, Sendable {
     // MARK: the request path
 
     /// Counts a call against the tenant's daily quota, or refuses it when the quota is used up.
-    /// Without a quota it only counts (for `extension_quota_usage`).
+    /// Without a quota it only counts (for `extension_quota_usage`). Waits (at most
+    /// `lookupTimeout`) for the tenant's total of today from the database the first time.
     public func admit(tenantID: String, extensionID: String) async -> Admission {
+        await loadBaseline(tenantID: tenantID)
+        return admitWithoutWaiting(tenantID: tenantID, extensionID: extensionID)
+    }
+
+    /// Waits (at most `lookupTimeout`) for the tenant's total of today when it is not loaded yet.
+    public func loadBaseline(tenantID: String) async {
+        if !hasBaseline(tenantID: tenantID) { await waitForBaseline(tenantID: tenantID) }
+    }
+
+    /// Whether `admitWithoutWaiting` decides with the tenant's total of today (always, without a
+    /// quota): callers that must not wait check this first and otherwise use `admit`.
+    public func hasBaseline(tenantID: String) -> Bool {
+        configuration.dailyQuota == nil || !needsBaseline(tenantID: tenantID, window: QuotaUsage.window(containing: clock()))
+    }
+
+    /// `admit`'s decision and count with what is known now (no total from the database yet counts
+    /// as none, as when its lookup times out).
+    public func admitWithoutWaiting(tenantID: String, extensionID: String) -> Admission {
         let now = clock()
         let window = QuotaUsage.window(containing: now)
         if let quota = configuration.dailyQuota {
-            if needsBaseline(tenantID: tenantID, window: window) { await waitForBaseline(tenantID: tenantID) }
             let used = state.withLock { state in
                 (state.baselines[tenantID].flatMap { $0.windowStart == window ? $0.calls : nil } ?? 0)
                     + state.usage.values.reduce(0) { $0 + ($1.tenantID == tenantID && $1.windowStart == window ? $1.calls : 0) }

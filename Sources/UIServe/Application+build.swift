@@ -58,10 +58,12 @@ enum UIServeApplication {
         }
         // One name for both writers: the event-loop answers must carry the `Server` field Hummingbird adds.
         let serverName = "uiserve"
-        let fastPath = ExtUIFastPath.Answerer(assets: assets, metrics: metrics, serverName: serverName)
+        let writer = ResponseHeadWriter(serverName: serverName)
+        let fastPath = FastPathHandler.Answerers(extUI: ExtUIAnswerer(assets: assets, metrics: metrics, writer: writer),
+                                                 gateway: gateway.map { GatewayAnswerer(gateway: $0, metrics: metrics, writer: writer) })
         return Application(
             responder: responder,
-            server: HTTPServerBuilder { FastPathHTTP1Channel(http1: HTTP1Channel(responder: $0), answerer: fastPath) },
+            server: HTTPServerBuilder { FastPathHTTP1Channel(http1: HTTP1Channel(responder: $0), answerers: fastPath) },
             configuration: ApplicationConfiguration(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
             services: services,
             logger: logger)

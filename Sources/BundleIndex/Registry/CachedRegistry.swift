@@ -21,7 +21,7 @@ public final class CachedRegistry: Registry {
     }
 
     public func extensionRecord(matching id: String) async throws -> ExtensionRecord? {
-        try await extensions.value(for: id.lowercased()) { try await inner.extensionRecord(matching: id) }
+        try await extensions.value(for: Self.extensionKey(id)) { try await inner.extensionRecord(matching: id) }
     }
 
     public func bundleRecord(extensionID: String, hash: ContentHash) async throws -> BundleRecord? {
@@ -29,16 +29,28 @@ public final class CachedRegistry: Registry {
     }
 
     public func activeBundle(versionID: String) async throws -> BundleRecord? {
-        try await bundles.value(for: "v \(versionID)") { try await inner.activeBundle(versionID: versionID) }
+        try await bundles.value(for: Self.activeBundleKey(versionID)) { try await inner.activeBundle(versionID: versionID) }
     }
 
     public func enabledInstall(tenantID: String, extensionID: String) async throws -> InstallRecord? {
-        try await installs.value(for: "\(tenantID) \(extensionID)") { try await inner.enabledInstall(tenantID: tenantID, extensionID: extensionID) }
+        try await installs.value(for: Self.installKey(tenantID, extensionID)) { try await inner.enabledInstall(tenantID: tenantID, extensionID: extensionID) }
     }
 
     public func versionRecord(versionID: String) async throws -> VersionRecord? {
         try await versions.value(for: versionID) { try await inner.versionRecord(versionID: versionID) }
     }
+
+    // MARK: answers without a query, for callers that must not wait (the gateway's event-loop answers)
+
+    /// `.some(record)` or `.some(nil)` (a remembered absence) while fresh; nil when a query is needed.
+    public func rememberedExtension(matching id: String) -> ExtensionRecord?? { extensions.lookup(Self.extensionKey(id)) }
+    public func rememberedInstall(tenantID: String, extensionID: String) -> InstallRecord?? { installs.lookup(Self.installKey(tenantID, extensionID)) }
+    public func rememberedActiveBundle(versionID: String) -> BundleRecord?? { bundles.lookup(Self.activeBundleKey(versionID)) }
+    public func rememberedVersion(versionID: String) -> VersionRecord?? { versions.lookup(versionID) }
+
+    private static func extensionKey(_ id: String) -> String { id.lowercased() }
+    private static func installKey(_ tenantID: String, _ extensionID: String) -> String { "\(tenantID) \(extensionID)" }
+    private static func activeBundleKey(_ versionID: String) -> String { "v \(versionID)" }
 
     public func probe() async throws { try await inner.probe() }
 }

@@ -8,7 +8,7 @@ import _NIOFileSystem
 /// An `/ext-ui/` response decided but not yet written: status, header fields and where the body
 /// comes from. Deciding is pure and synchronous; only a body on disk needs IO. So the same reply is
 /// written either by Hummingbird (`response(hot:)`, any body) or on the event loop by
-/// `ExtUIFastPath` (`immediate(hot:)`: bodies in memory, or large files by `sendfile`), and both
+/// `FastPathHandler` (`immediate(hot:)`: bodies in memory, or large files by `sendfile`), and both
 /// paths send the same bytes.
 struct AssetReply: Sendable {
     enum Body: Sendable {

@@ -75,7 +75,7 @@ struct UIAssetResponder: Sendable {
 
     /// The answer when it needs no await and no read: the route's replies, and files of remembered,
     /// loaded bundles that the hot cache holds or that are large enough for `sendfile`. Nil means
-    /// "answer through `respond`". Runs on the connection's event loop (see `ExtUIFastPath`).
+    /// "answer through `respond`". Runs on the connection's event loop (see `FastPathHandler`).
     func answerImmediately(_ request: HTTPRequest, requestID: String) -> (HTTPResponse, HotAssetCache.ResponseBodySource?)? {
         switch plan(method: request.method, uri: URI(request.path ?? ""), requestID: requestID) {
         case .reply(let reply):

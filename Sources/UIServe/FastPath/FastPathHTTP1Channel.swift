@@ -4,7 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypesHTTP1
 
-/// Hummingbird's HTTP/1 child channel with `ExtUIFastPath` placed right after NIO's HTTP/1
+/// Hummingbird's HTTP/1 child channel with `FastPathHandler` placed right after NIO's HTTP/1
 /// decoder, ahead of the conversion to HTTP types (Hummingbird's own `additionalChannelHandlers`
 /// come after that conversion, which costs a URL parse per request).
 ///
@@ -16,15 +16,15 @@ struct FastPathHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
 
     let http1: HTTP1Channel
-    let answerer: ExtUIFastPath.Answerer
+    let answerers: FastPathHandler.Answerers
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let answerer = self.answerer
+        let answerers = self.answerers
         return http1.setup(channel: channel, logger: logger).flatMapThrowing { value in
             let pipeline = channel.pipeline.syncOperations
             let encoder = try pipeline.context(handlerType: HTTPResponseEncoder.self)
             let codec = try pipeline.handler(type: HTTP1ToHTTPServerCodec.self)
-            try pipeline.addHandler(ExtUIFastPath(answerer: answerer, rawWriter: encoder), position: .before(codec))
+            try pipeline.addHandler(FastPathHandler(answerers: answerers, rawWriter: encoder), position: .before(codec))
             return value
         }
     }
