@@ -255,6 +255,19 @@ import Testing
                 try await registry.appendUsage(entries: [entry], usage: [QuotaUsage(tenantID: "t", extensionID: "e1", windowStart: day, calls: 100)])
             }
             #expect(try await registry.windowCalls(tenantID: "t", windowStart: day) == 6)
+            // Past one statement's rows (`rowsPerStatement`), and one counter twice in a batch
+            // (merged: PostgreSQL refuses an upsert that touches a row twice).
+            let many = (0..<450).map { index in
+                ExecutionLogEntry(tenantID: "m", extensionID: "e1", versionID: "v", requestID: "m\(index)", startedAt: day.addingTimeInterval(Double(index)),
+                                  finishedAt: day.addingTimeInterval(Double(index) + 1), status: .ok, httpStatus: 200, durationMilliseconds: index)
+            }
+            let counters = (0..<450).map { QuotaUsage(tenantID: "m", extensionID: "e\($0 % 3)", windowStart: day, calls: 1, requestBytes: 2) }
+            try await registry.appendUsage(entries: many, usage: counters)
+            let written = try await registry.executionLog(tenantID: "m")
+            #expect(Set(written.map(\.requestID)) == Set(many.map(\.requestID)))
+            #expect(written.first { $0.requestID == "m449" }?.durationMilliseconds == 449)
+            #expect(try await registry.windowCalls(tenantID: "m", windowStart: day) == 450)
+            #expect(try await registry.quotaUsage(tenantID: "m", windowStart: day).map(\.requestBytes) == [300, 300, 300])
         }
     }
 

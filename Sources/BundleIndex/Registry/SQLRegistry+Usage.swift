@@ -7,23 +7,36 @@ extension SQLRegistry {
     /// batch is never counted twice).
     public func appendUsage(entries: [ExecutionLogEntry], usage: [QuotaUsage]) async throws {
         guard !entries.isEmpty || !usage.isEmpty else { return }
+        // Many rows per statement: one statement per row cost a parse and a trip through the
+        // database's thread per gateway request, about a third of the gateway's CPU under load.
+        let now = self.now()
+        let counters = Self.merged(usage)
         try await query("usage write") {
             try await self.transaction { db in
-                for entry in entries {
+                for rows in stride(from: 0, to: entries.count, by: Self.rowsPerStatement).map({ entries[$0..<min($0 + Self.rowsPerStatement, entries.count)] }) {
+                    let values: [SQLQueryString] = rows.map { entry in
+                        """
+                        (\(bind: entry.id), \(bind: entry.tenantID), \(bind: entry.extensionID), \(bind: entry.versionID), \(bind: entry.requestID),
+                         \(bind: Self.timestamp(entry.startedAt)), \(bind: Self.timestamp(entry.finishedAt)), \(bind: entry.status.rawValue),
+                         \(bind: entry.httpStatus), \(bind: entry.durationMilliseconds))
+                        """
+                    }
                     try await db.raw("""
                         INSERT INTO extension_execution_log (id, tenant_id, registry_id, version_id, request_id, started_at, finished_at,
                                                              status, http_status, duration_ms)
-                        VALUES (\(bind: entry.id), \(bind: entry.tenantID), \(bind: entry.extensionID), \(bind: entry.versionID), \(bind: entry.requestID),
-                                \(bind: Self.timestamp(entry.startedAt)), \(bind: Self.timestamp(entry.finishedAt)), \(bind: entry.status.rawValue),
-                                \(bind: entry.httpStatus), \(bind: entry.durationMilliseconds))
+                        VALUES \(values.joined(separator: ", "))
                         """).run()
                 }
-                let now = self.now()
-                for item in usage {
+                for rows in stride(from: 0, to: counters.count, by: Self.rowsPerStatement).map({ counters[$0..<min($0 + Self.rowsPerStatement, counters.count)] }) {
+                    let values: [SQLQueryString] = rows.map { item in
+                        """
+                        (\(bind: item.tenantID), \(bind: item.extensionID), \(bind: Self.timestamp(item.windowStart)), \(bind: item.calls),
+                         \(bind: item.requestBytes), \(bind: item.responseBytes), \(bind: now))
+                        """
+                    }
                     try await db.raw("""
                         INSERT INTO extension_quota_usage (tenant_id, registry_id, window_start, calls, request_bytes, response_bytes, updated_at)
-                        VALUES (\(bind: item.tenantID), \(bind: item.extensionID), \(bind: Self.timestamp(item.windowStart)), \(bind: item.calls),
-                                \(bind: item.requestBytes), \(bind: item.responseBytes), \(bind: now))
+                        VALUES \(values.joined(separator: ", "))
                         ON CONFLICT (tenant_id, registry_id, window_start) DO UPDATE SET
                             calls = extension_quota_usage.calls + excluded.calls,
                             request_bytes = extension_quota_usage.request_bytes + excluded.request_bytes,
@@ -33,6 +46,30 @@ extension SQLRegistry {
                 }
             }
         }
+    }
+
+    /// Rows per multi-row INSERT: 10 binds each stays far below SQLite's 32,766 and PostgreSQL's
+    /// 65,535 bind limits.
+    static let rowsPerStatement = 200
+
+    /// One counter per (tenant, extension, window): PostgreSQL refuses an upsert that touches the
+    /// same row twice in one statement.
+    static func merged(_ usage: [QuotaUsage]) -> [QuotaUsage] {
+        var order: [String] = []
+        var sums: [String: QuotaUsage] = [:]
+        for item in usage {
+            let key = "\(item.tenantID) \(item.extensionID) \(item.windowStart.timeIntervalSince1970)"
+            if var sum = sums[key] {
+                sum.calls += item.calls
+                sum.requestBytes += item.requestBytes
+                sum.responseBytes += item.responseBytes
+                sums[key] = sum
+            } else {
+                order.append(key)
+                sums[key] = item
+            }
+        }
+        return order.compactMap { sums[$0] }
     }
 
     /// A tenant's calls in the window, over all its extensions (what the daily quota counts).
