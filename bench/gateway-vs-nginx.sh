@@ -2,7 +2,8 @@
 # Benchmark: the same fake Runner (nginx answering /v1/execute with a fixed envelope reply) called
 # directly, through nginx `proxy_pass`, and through uiserve's /api/ext gateway (JWT check, install
 # and endpoint resolution, envelope encoding, reply mapping). One run, loopback, keep-alive; prints
-# requests per second and p50/p99 latency, and the gateway's added p50 over the direct call.
+# requests per second and p50/p99 latency under load (32 connections), and on one connection the
+# p50 each proxy adds over the direct call.
 # Usage: bench/gateway-vs-nginx.sh [seconds-per-run]   (writes bench/results/gateway-<date>.md)
 set -eu
 cd "$(dirname "$0")/.."
@@ -61,13 +62,19 @@ PY
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" http://127.0.0.1:18100/api/ext/acme.hello/items)
 [ "$status" = 200 ] || { echo "bench: the gateway answered $status" >&2; cat "$work/uiserve.log" >&2; exit 1; }
 
-run() { wrk -t2 -c32 -d"${seconds}s" --latency "$@" 2>/dev/null | awk '/Requests\/sec/ {r=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {print r, p50, p99}'; }
-direct=$(run -s /dev/stdin http://127.0.0.1:18101/v1/execute <<'LUA'
-wrk.method = "POST"
-LUA
-)
-proxied=$(run http://127.0.0.1:18102/)
-gateway=$(run -H "Authorization: Bearer $token" http://127.0.0.1:18100/api/ext/acme.hello/items)
+# Loaded: 32 connections (throughput; p50 then includes queueing behind the 2 shared cores).
+# Unloaded: 1 connection (the latency each hop adds to one call).
+run() { connections=$1; shift; wrk -t$((connections > 1 ? 2 : 1)) -c"$connections" -d"${seconds}s" --latency "$@" 2>/dev/null | awk '/Requests\/sec/ {r=$2} /^ +50%/ {p50=$2} /^ +99%/ {p99=$2} END {print r, p50, p99}'; }
+printf 'wrk.method = "POST"\n' > "$work/post.lua"
+for c in 32 1; do
+  eval "direct$c=\$(run $c -s '$work/post.lua' http://127.0.0.1:18101/v1/execute)"
+  eval "proxied$c=\$(run $c http://127.0.0.1:18102/)"
+  eval "gateway$c=\$(run $c -H 'Authorization: Bearer $token' http://127.0.0.1:18100/api/ext/acme.hello/items)"
+done
+direct=$direct32 proxied=$proxied32 gateway=$gateway32
+# wrk prints latencies as 83.00us or 1.20ms; in microseconds:
+micros() { echo "$1" | awk '{ v=$1; if (v ~ /ms$/) { sub(/ms$/, "", v); print v*1000 } else if (v ~ /us$/) { sub(/us$/, "", v); print v+0 } else { sub(/s$/, "", v); print v*1000000 } }'; }
+added() { echo $(( $(micros "$(echo $1 | cut -d' ' -f2)" | cut -d. -f1) - $(micros "$(echo $direct1 | cut -d' ' -f2)" | cut -d. -f1) )); }
 out="bench/results/gateway-$(date -u +%Y-%m-%d).md"
 mkdir -p bench/results
 {
@@ -80,4 +87,12 @@ mkdir -p bench/results
   echo "| uiserve gateway | $(echo $gateway | tr ' ' '|' | sed 's/|/ | /g') |"
   echo
   echo "gateway throughput / nginx: $(python3 -c "print(f'{float(\"${gateway%% *}\")/float(\"${proxied%% *}\"):.2f}')")×"
+  echo
+  echo "One connection (wrk -t1 -c1), the latency a call gains on its way through:"
+  echo
+  echo "| path | req/s | p50 | p99 | p50 added over the Runner directly |"
+  echo "|---|---|---|---|---|"
+  echo "| Runner directly | $(echo $direct1 | tr ' ' '|' | sed 's/|/ | /g') | |"
+  echo "| nginx proxy_pass | $(echo $proxied1 | tr ' ' '|' | sed 's/|/ | /g') | $(added "$proxied1") µs |"
+  echo "| uiserve gateway | $(echo $gateway1 | tr ' ' '|' | sed 's/|/ | /g') | $(added "$gateway1") µs |"
 } | tee "$out"

@@ -59,6 +59,15 @@ public final class SQLRegistry: Registry, @unchecked Sendable {
         let database = connection.sql()
         try await database.raw("PRAGMA foreign_keys = ON").run()
         try await database.raw("PRAGMA busy_timeout = 5000").run()
+        if case .file = storage {
+            // Write-ahead log: the server's batched execution-log writes and the CLI's publishes do
+            // not block readers, and a commit appends to the log instead of writing and syncing a
+            // rollback journal (with `synchronous = NORMAL`, the log is synced at checkpoints; a
+            // power loss may drop the last commits, never corrupt the file). Measured on the
+            // gateway benchmark: 70 fsyncs a second → none between checkpoints.
+            try await database.raw("PRAGMA journal_mode = WAL").run()
+            try await database.raw("PRAGMA synchronous = NORMAL").run()
+        }
         return SQLRegistry(database: database, close: { try await connection.close() })
     }
 

@@ -27,7 +27,7 @@ public struct ExecutionLogEntry: Sendable, Equatable {
     public var httpStatus: Int
     public var durationMilliseconds: Int
 
-    public init(id: String = UUID.random().uuidString.lowercased(), tenantID: String, extensionID: String, versionID: String?, requestID: String,
+    public init(id: String = UUID.sequential().uuidString.lowercased(), tenantID: String, extensionID: String, versionID: String?, requestID: String,
                 startedAt: Date, finishedAt: Date, status: Status, httpStatus: Int, durationMilliseconds: Int) {
         self.id = id
         self.tenantID = tenantID

@@ -64,7 +64,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var discarding = false
     /// An admitted gateway call whose body is arriving.
     private var collecting: (call: GatewayCall, path: String, body: ByteBuffer)?
-    /// A gateway call is out: later request parts wait in `queued`, and reads are held.
+    /// A gateway call is out: later request parts wait in `queued` (and, once some do, reads are held).
     private var waiting = false
     private var queued = CircularBuffer<HTTPServerRequestPart>()
     private var readHeld = false
@@ -194,8 +194,10 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelReadComplete()
     }
 
+    /// Reads are held only while requests wait behind a gateway call (a pipelining client): a
+    /// client that waits for its answer costs no re-registration with epoll per request.
     func read(context: ChannelHandlerContext) {
-        if waiting { readHeld = true } else { context.read() }
+        if waiting, !queued.isEmpty { readHeld = true } else { context.read() }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
