@@ -101,4 +101,52 @@ import Testing
             #expect(server.terminationStatus == 0)
         }
     }
+
+    /// SIGTERM while a gateway call answered on the event loop waits for a slow Runner: the answer
+    /// still arrives, then the connection closes and the process exits 0 (the handler holds the
+    /// shutdown back until its answer has left).
+    @Test func aGracefulShutdownFinishesAGatewayCallInFlight() async throws {
+        let binary = Fixtures.uiserveBinary
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build uiserve first (swift build)")
+        try await FakeRunner.with { runner in
+            let runnerPort = try #require(runner.port.withLock { $0 })
+            try await Fixtures.withTemporaryDirectory { dir in
+                let environment = ["REGISTRY_URL": "sqlite://\(dir)/registry.sqlite", "EXT_CACHE_ROOT": dir + "/cache", "SIGNING_POLICY": "off",
+                                   "BUNDLE_STORE_BASE": dir + "/store", "RUNNER_BASE_URL": "http://127.0.0.1:\(runnerPort)",
+                                   "EXT_GATEWAY_JWT_SECRET": GatewayRouteTests.secret]
+                for arguments in [["bundle", "publish", Fixtures.demoBundle], ["install", "add", "--tenant", "t1", "--extension", "acme.hello", "--version", "1.0.0"]] {
+                    let result = try await RegistryCLITests.uiserve(environment: environment, arguments)
+                    try #require(result.status == 0, "\(arguments): \(result.output)")
+                }
+                let port = Int.random(in: 30_000...39_000)
+                let server = Process()
+                server.executableURL = URL(fileURLWithPath: binary)
+                server.arguments = ["serve", "--port", String(port)]
+                server.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }
+                server.standardOutput = FileHandle.nullDevice
+                server.standardError = FileHandle.nullDevice
+                try server.run()
+                defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+                var connection: RawHTTPConnection?
+                for _ in 0..<200 where connection == nil {
+                    connection = try? RawHTTPConnection(port: port)
+                    if connection == nil { try await Task.sleep(for: .milliseconds(50)) }
+                }
+                let client = try #require(connection)
+                let request = GatewayFastPathTests.request("/api/ext/acme.hello/items", ["Authorization: Bearer " + (try await GatewayRouteTests.token())])
+                // The first call resolves through Hummingbird; the second is taken on the event loop.
+                try await client.send(request)
+                #expect(try await client.response().status == 200)
+                runner.mode.withLock { $0 = .delayed(.seconds(2)) }
+                try await client.send(request)
+                try await Task.sleep(for: .milliseconds(500))
+                kill(server.processIdentifier, SIGTERM)
+                let answer = try await client.response()
+                #expect(answer.status == 200 && String(decoding: answer.body, as: UTF8.self) == "ok")
+                #expect(try await client.readsEndOfStream())
+                server.waitUntilExit()
+                #expect(server.terminationStatus == 0)
+            }
+        }
+    }
 }

@@ -13,6 +13,8 @@ final class FakeRunner: Sendable {
         case failThenReply(failures: Int)
         /// Never answer (until the test ends).
         case hang
+        /// Answer `ok` after this long.
+        case delayed(Duration)
         /// Answer with this raw JSON.
         case raw(String)
     }
@@ -39,6 +41,9 @@ final class FakeRunner: Sendable {
         case .hang:
             try await Task.sleep(for: .seconds(120))
             return Response(status: .ok)
+        case .delayed(let delay):
+            try await Task.sleep(for: delay)
+            return Self.json(#"{"status":200,"headers":{"content-type":"text/plain"},"body_b64":"\#(Data("ok".utf8).base64EncodedString())"}"#)
         case .failThenReply(let failures):
             if calls <= failures { return Response(status: .serviceUnavailable) }
             return Self.json(#"{"status":200,"headers":{"content-type":"text/plain"},"body_b64":"\#(Data("ok".utf8).base64EncodedString())"}"#)
