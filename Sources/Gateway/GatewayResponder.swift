@@ -138,7 +138,7 @@ public struct GatewayResponder: Sendable {
         let extensionSegment = slash.map { rest[..<$0] } ?? rest
         let subpath = slash.map { String(rest[$0...]) } ?? "/"
         guard let extensionID = extensionSegment.percentDecodedString(), ExtensionRecord.isValidReference(extensionID),
-            !subpath.contains("//"), let matchPath = subpath.percentDecodedString()
+            !subpath.hasEmptySegment, let matchPath = subpath.percentDecodedString()
         else { return .reply(error(.notFound, "not_found", exchange)) }
         if exchange.method == .options { return .reply(preflight(exchange)) }
         guard Self.methods.contains(exchange.method) else {

@@ -11,6 +11,17 @@ extension StringProtocol {
         return text
     }
 
+    /// Whether a path has an empty segment (`//`): a byte scan instead of Foundation's string
+    /// search (`contains("//")` was 1.7% of a gateway call in `perf`).
+    @inlinable public var hasEmptySegment: Bool {
+        var previous: UInt8 = 0
+        for byte in utf8 {
+            if byte == 0x2F, previous == 0x2F { return true }
+            previous = byte
+        }
+        return false
+    }
+
     /// The bytes with `%XX` escapes decoded once (RFC 3986 §2.1); nil for a malformed escape.
     /// Other bytes pass through as they are.
     @inlinable public func percentDecoded() -> [UInt8]? {
