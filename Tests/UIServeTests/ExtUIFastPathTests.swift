@@ -17,11 +17,14 @@ import Testing
         response.fields.filter { $0.name != "date" && $0.name != "connection" }.map { "\($0.name): \($0.value)" }
     }
 
-    static func eventLoopAnswers(port: Int) async throws -> Int? {
+    static func eventLoopAnswers(port: Int) async throws -> Int? { try await metric("uiserve_ext_ui_event_loop_answers_total", port: port) }
+
+    /// A counter's value from `/metrics`.
+    static func metric(_ name: String, port: Int) async throws -> Int? {
         let connection = try RawHTTPConnection(port: port)
         try await connection.send(request("/metrics"))
         let text = String(decoding: try await connection.response().body, as: UTF8.self)
-        return text.split(separator: "\n").first { $0.hasPrefix("uiserve_ext_ui_event_loop_answers_total ") }
+        return text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
             .flatMap { Double($0.split(separator: " ")[1]) }.map { Int($0) }
     }
 
@@ -55,14 +58,19 @@ import Testing
                 try await closing.send(Self.request(item.target, item.fields, method: item.method, close: true))
                 let slow = try await closing.response(headOnly: item.method == "HEAD")
                 #expect(try await closing.readsEndOfStream(), "\(item.target)")
-                try await kept.send(Self.request(item.target, item.fields, method: item.method))
-                let fast = try await kept.response(headOnly: item.method == "HEAD")
-                #expect(fast.statusLine == slow.statusLine, "\(item.fields)")
-                #expect(Self.comparable(fast) == Self.comparable(slow), "\(item.fields)")
-                #expect(fast.body == slow.body, "\(item.fields)")
-                #expect(fast.field("date") != nil && fast.field("server") == "uiserve")
+                // Twice: the second time a plain request is answered from the memo.
+                for _ in 0..<2 {
+                    try await kept.send(Self.request(item.target, item.fields, method: item.method))
+                    let fast = try await kept.response(headOnly: item.method == "HEAD")
+                    #expect(fast.statusLine == slow.statusLine, "\(item.fields)")
+                    #expect(Self.comparable(fast) == Self.comparable(slow), "\(item.fields)")
+                    #expect(fast.body == slow.body, "\(item.fields)")
+                    #expect(fast.field("date") != nil && fast.field("server") == "uiserve")
+                }
             }
-            #expect(try await Self.eventLoopAnswers(port: port) == cases.filter(\.eventLoop).count)
+            #expect(try await Self.eventLoopAnswers(port: port) == 2 * cases.filter(\.eventLoop).count)
+            // GET, br, HEAD, the directory's index and the navigation fallback: plain, 200, held.
+            #expect(try await Self.metric("uiserve_ext_ui_memo_answers_total", port: port) == 5)
         }
     }
 
@@ -165,6 +173,32 @@ import Testing
             #expect(second.field("content-type") == "text/css; charset=utf-8")
             #expect(first.body == third.body)
             #expect(try await connection.readsEndOfStream())
+        }
+    }
+
+    /// A memoized answer is used only while the resolver still returns its bundle: once a yanked
+    /// version's registry answer is older than the TTL, the same plain request gets 404.
+    @Test func theMemoDoesNotOutliveTheRegistryAnswer() async throws {
+        // A TTL long enough for the memo to be used first on a loaded machine (within a TTL, a
+        // request whose registry answer went stale takes the whole path and misses the memo).
+        try await ExtUIRouteTests.withServer(["EXT_REGISTRY_CACHE_TTL_MS": "1500"]) { client, harness in
+            let port = try #require(client.port)
+            let target = ExtUIRouteTests.base(harness) + "/app.js"
+            let kept = try RawHTTPConnection(port: port)
+            // Until an answer comes from the memo: the file must first be held by the hot cache,
+            // which a loaded machine may take a few requests to fill.
+            var remembered = 0
+            for _ in 0..<100 where remembered == 0 {
+                try await kept.send(Self.request(target))
+                #expect(try await kept.response().status == 200)
+                remembered = try await Self.metric("uiserve_ext_ui_memo_answers_total", port: port) ?? 0
+                if remembered == 0 { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            #expect(remembered >= 1)
+            #expect(try await harness.registry.yank(extensionID: harness.demoExtensionID, version: "1.0.0", actor: "test"))
+            try await Task.sleep(for: .milliseconds(1700))
+            try await kept.send(Self.request(target))
+            #expect(try await kept.response().status == 404)
         }
     }
 }

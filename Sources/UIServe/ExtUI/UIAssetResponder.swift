@@ -73,17 +73,30 @@ struct UIAssetResponder: Sendable {
         }
     }
 
+    /// An answer made without an await or a read; for a file of a resolved bundle, also the pair,
+    /// the bundle and (a whole file) the file, which answering the same request again needs
+    /// (`AnswerMemo`).
+    struct ImmediateAnswer {
+        var response: HTTPResponse
+        var body: HotAssetCache.ResponseBodySource?
+        var source: (extensionID: String, bundle: CachedBundle)?
+        var wholeFile: (path: String, size: Int64)?
+    }
+
     /// The answer when it needs no await and no read: the route's replies, and files of remembered,
     /// loaded bundles that the hot cache holds or that are large enough for `sendfile`. Nil means
     /// "answer through `respond`". Runs on the connection's event loop (see `FastPathHandler`).
-    func answerImmediately(_ request: HTTPRequest, requestID: String) -> (HTTPResponse, HotAssetCache.ResponseBodySource?)? {
+    func answerImmediately(_ request: HTTPRequest, requestID: String) -> ImmediateAnswer? {
         switch plan(method: request.method, uri: URI(request.path ?? ""), requestID: requestID) {
         case .reply(let reply):
-            return reply.immediate(hot: hot)
+            return reply.immediate(hot: hot).map { ImmediateAnswer(response: $0, body: $1) }
         case .resolve(let extensionID, let hash, let path, let isDirectory, let lastRawSegment):
             guard let bundle = resolver.remembered(extensionID: extensionID, hash: hash) else { return nil }
-            return reply(bundle: bundle, path: path, isDirectory: isDirectory, lastRawSegment: lastRawSegment, request: request, requestID: requestID)
-                .immediate(hot: hot)
+            let reply = reply(bundle: bundle, path: path, isDirectory: isDirectory, lastRawSegment: lastRawSegment, request: request, requestID: requestID)
+            guard let (response, body) = reply.immediate(hot: hot) else { return nil }
+            var answer = ImmediateAnswer(response: response, body: body, source: (extensionID, bundle))
+            if case .file(_, let file, let size, let range) = reply.body, range == 0...(size - 1) { answer.wholeFile = (file, size) }
+            return answer
         }
     }
 

@@ -6,20 +6,25 @@ import NIOHTTPTypesHTTP1
 
 /// Decides `/ext-ui/` answers on the event loop (for `FastPathHandler`): when the bundle is
 /// remembered and loaded and the body needs no read (a file held by `HotAssetCache`, a file too
-/// large for it, which goes out by `sendfile`, or an error of the route). Shared by all connections.
+/// large for it, which goes out by `sendfile`, or an error of the route). A plain request answered
+/// before with a held file is answered again from `AnswerMemo`. Shared by all connections.
 struct ExtUIAnswerer: Sendable {
     let assets: UIAssetResponder
     let metrics: HTTPMetrics
     let writer: ResponseHeadWriter
+    let memo = AnswerMemo()
     /// Requests answered here (`/metrics`): with the route's request count, the share of
     /// `/ext-ui/` traffic answered on the event loop.
     let answered: Counter
+    /// Of those, the ones answered from the memo.
+    let remembered: Counter
 
     init(assets: UIAssetResponder, metrics: HTTPMetrics, writer: ResponseHeadWriter) {
         self.assets = assets
         self.metrics = metrics
         self.writer = writer
         answered = Counter(label: "uiserve_ext_ui_event_loop_answers_total", factory: metrics.factory)
+        remembered = Counter(label: "uiserve_ext_ui_memo_answers_total", factory: metrics.factory)
     }
 
     /// What to write for an answer: the head's bytes, then the body.
@@ -32,13 +37,18 @@ struct ExtUIAnswerer: Sendable {
 
     /// The complete response, or nil to pass the request on.
     func answer(_ head: HTTPRequestHead, allocator: ByteBufferAllocator) -> (ByteBuffer, Body)? {
-        guard head.uri.hasPrefix(UIRoutePath.prefix), let (method, fields) = FastPathHandler.converted(head) else { return nil }
+        guard head.uri.hasPrefix(UIRoutePath.prefix) else { return nil }
+        let memoKey = AnswerMemo.key(head)
+        if let (key, requestIDField) = memoKey, let answer = fromMemo(key, requestIDField: requestIDField, head: head, allocator: allocator) {
+            return answer
+        }
+        guard let (method, fields) = FastPathHandler.converted(head) else { return nil }
         let request = HTTPRequest(method: method, scheme: nil, authority: nil, path: head.uri, headerFields: fields)
         let requestID = RequestIdentifier.from(fields[.requestID])
-        guard let (response, immediate) = assets.answerImmediately(request, requestID: requestID),
-            ResponseHeadWriter.framesItself(response) else { return nil }
+        guard let answer = assets.answerImmediately(request, requestID: requestID), ResponseHeadWriter.framesItself(answer.response) else { return nil }
+        let response = answer.response
         let body: Body
-        switch immediate {
+        switch answer.body {
         case nil: body = .none
         case .buffer(let buffer)?: body = .bytes(buffer)
         case .stream(let path, let range)?:
@@ -48,8 +58,41 @@ struct ExtUIAnswerer: Sendable {
             guard let handle = try? NIOFileHandle(_deprecatedPath: path) else { return nil }
             body = .region(FileRegion(fileHandle: handle, readerIndex: Int(range.lowerBound), endIndex: Int(range.upperBound) + 1), handle)
         }
+        if let (key, _) = memoKey, response.status == .ok, let (extensionID, bundle) = answer.source,
+            case let file = answer.wholeFile, (answer.body == nil && (file == nil || key.isHead)) || (file != nil && body.isBytes),
+            let (before, after) = writer.split(response, around: .requestID, allocator: allocator) {
+            memo.store(AnswerMemo.Entry(extensionID: extensionID, bundle: bundle, file: key.isHead ? nil : file, before: before, after: after,
+                                        status: Int(response.status.code), contentLength: response.headerFields[.contentLength].flatMap { Int($0) }),
+                       for: key)
+        }
         metrics.record(path: head.uri, status: response.status.code, bytes: response.headerFields[.contentLength].flatMap { Int($0) })
         answered.increment()
         return (writer.serialize(response, allocator: allocator), body)
+    }
+
+    /// The memo's answer while its bundle is still the one the resolver returns and its body is
+    /// still held; nil to take the whole path.
+    private func fromMemo(_ key: AnswerMemo.Key, requestIDField: String?, head: HTTPRequestHead, allocator: ByteBufferAllocator) -> (ByteBuffer, Body)? {
+        guard head.version == .http1_1, head.isKeepAlive, let entry = memo.lookup(key),
+            let bundle = assets.resolver.remembered(extensionID: entry.extensionID, hash: entry.bundle.contentHash), bundle === entry.bundle
+        else { return nil }
+        var body = Body.none
+        if let file = entry.file {
+            guard case .buffer(let buffer)? = assets.hot.bodyWithoutReading(hash: bundle.contentHash, path: file.path, size: file.size, range: 0...(file.size - 1))
+            else { return nil }
+            body = .bytes(buffer)
+        }
+        let requestID = RequestIdentifier.from(requestIDField)
+        metrics.record(path: head.uri, status: entry.status, bytes: entry.contentLength)
+        answered.increment()
+        remembered.increment()
+        return (writer.join(entry.before, .requestID, requestID, entry.after, allocator: allocator), body)
+    }
+}
+
+extension ExtUIAnswerer.Body {
+    var isBytes: Bool {
+        if case .bytes = self { return true }
+        return false
     }
 }
