@@ -12,10 +12,12 @@ import Synchronization
 /// differ. So the route parse, the lookups, the header assembly and the serialization run once per
 /// key. Requests with ranges or preconditions, or with a header given twice, are not memoized.
 ///
-/// Safe by construction: a hit is used only while the resolver still returns the same bundle
-/// instance for the pair (its registry answer fresh, not denied, not evicted and reloaded) and the
-/// hot cache still holds the body; otherwise the request takes the whole path. Only heads are held
-/// (bodies stay in `HotAssetCache` and its budget); bounded by entry count.
+/// Safe by construction: a hit is used only while the resolver still returns the pair's bundle
+/// (its registry answer fresh, the hash not denied, the bundle loaded) with the same publish time,
+/// and the hot cache still holds the body; otherwise the request takes the whole path. The rest of
+/// the head follows from the content hash (content-addressed files, index and variants) and the
+/// process's configuration. Only heads are held (bodies stay in `HotAssetCache` and its budget);
+/// bounded by entry count.
 final class AnswerMemo: Sendable {
     struct Key: Hashable, Sendable {
         var target: String
@@ -28,7 +30,10 @@ final class AnswerMemo: Sendable {
     struct Entry: Sendable {
         /// The pair as the target names it, for `BundleResolver.remembered`.
         var extensionID: String
-        var bundle: CachedBundle
+        var hash: ContentHash
+        /// What of the bundle the head depends on besides its content (`Last-Modified`). Not the
+        /// bundle itself: an entry must not keep an evicted bundle's index alive.
+        var lastModified: Int64?
         /// The held file (nil for HEAD).
         var file: (path: String, size: Int64)?
         var before: ByteBuffer

@@ -61,7 +61,8 @@ struct ExtUIAnswerer: Sendable {
         if let (key, _) = memoKey, response.status == .ok, let (extensionID, bundle) = answer.source,
             case let file = answer.wholeFile, (answer.body == nil && (file == nil || key.isHead)) || (file != nil && body.isBytes),
             let (before, after) = writer.split(response, around: .requestID, allocator: allocator) {
-            memo.store(AnswerMemo.Entry(extensionID: extensionID, bundle: bundle, file: key.isHead ? nil : file, before: before, after: after,
+            memo.store(AnswerMemo.Entry(extensionID: extensionID, hash: bundle.contentHash, lastModified: bundle.lastModified, file: key.isHead ? nil : file,
+                                        before: before, after: after,
                                         status: Int(response.status.code), contentLength: response.headerFields[.contentLength].flatMap { Int($0) }),
                        for: key)
         }
@@ -70,11 +71,11 @@ struct ExtUIAnswerer: Sendable {
         return (writer.serialize(response, allocator: allocator), body)
     }
 
-    /// The memo's answer while its bundle is still the one the resolver returns and its body is
-    /// still held; nil to take the whole path.
+    /// The memo's answer while the resolver still returns the pair's bundle, published when the
+    /// entry's was, and its body is still held; nil to take the whole path.
     private func fromMemo(_ key: AnswerMemo.Key, requestIDField: String?, head: HTTPRequestHead, allocator: ByteBufferAllocator) -> (ByteBuffer, Body)? {
         guard head.version == .http1_1, head.isKeepAlive, let entry = memo.lookup(key),
-            let bundle = assets.resolver.remembered(extensionID: entry.extensionID, hash: entry.bundle.contentHash), bundle === entry.bundle
+            let bundle = assets.resolver.remembered(extensionID: entry.extensionID, hash: entry.hash), bundle.lastModified == entry.lastModified
         else { return nil }
         var body = Body.none
         if let file = entry.file {
