@@ -22,9 +22,9 @@ public struct LRUBook<Key: Hashable & Sendable>: Sendable {
 
     /// Marks `key` most recently used.
     public mutating func touch(_ key: Key) {
-        guard let entry = entries[key] else { return }
+        // One hash lookup, changed in place (a read then a write was two; this runs on every hit).
         clock += 1
-        entries[key] = (entry.bytes, clock)
+        entries[key]?.tick = clock
     }
 
     public mutating func remove(_ key: Key) {

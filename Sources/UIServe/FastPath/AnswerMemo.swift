@@ -38,7 +38,8 @@ final class AnswerMemo: Sendable {
         var file: (path: String, size: Int64)?
         var before: ByteBuffer
         var after: ByteBuffer
-        var status: Int
+        /// The route's request and byte counters for this status, and the bytes to count.
+        var counters: HTTPMetrics.Counters
         var contentLength: Int?
     }
 

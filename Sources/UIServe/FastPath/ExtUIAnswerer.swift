@@ -63,7 +63,8 @@ struct ExtUIAnswerer: Sendable {
             let (before, after) = writer.split(response, around: .requestID, allocator: allocator) {
             memo.store(AnswerMemo.Entry(extensionID: extensionID, hash: bundle.contentHash, lastModified: bundle.lastModified, file: key.isHead ? nil : file,
                                         before: before, after: after,
-                                        status: Int(response.status.code), contentLength: response.headerFields[.contentLength].flatMap { Int($0) }),
+                                        counters: metrics.counters(path: head.uri, status: response.status.code),
+                                        contentLength: response.headerFields[.contentLength].flatMap { Int($0) }),
                        for: key)
         }
         metrics.record(path: head.uri, status: response.status.code, bytes: response.headerFields[.contentLength].flatMap { Int($0) })
@@ -84,7 +85,7 @@ struct ExtUIAnswerer: Sendable {
             body = .bytes(buffer)
         }
         let requestID = RequestIdentifier.from(requestIDField)
-        metrics.record(path: head.uri, status: entry.status, bytes: entry.contentLength)
+        entry.counters.record(bytes: entry.contentLength)
         answered.increment()
         remembered.increment()
         return (writer.join(entry.before, .requestID, requestID, entry.after, allocator: allocator), body)

@@ -26,22 +26,36 @@ final class HTTPMetrics: Sendable {
     }
 
     func record(path: String, status: Int, bytes count: Int?) {
+        counters(path: path, status: status).record(bytes: count)
+    }
+
+    /// The counters one (route, status) pair increments, for callers that record the same pair
+    /// again and again (`AnswerMemo` entries keep them: two locked lookups less per answer).
+    struct Counters: Sendable {
+        let requests: Counter
+        let bytes: Counter
+
+        func record(bytes count: Int?) {
+            requests.increment()
+            if let count { bytes.increment(by: count) }
+        }
+    }
+
+    func counters(path: String, status: Int) -> Counters {
         let route = Self.template(path)
         let key = Key(route: route, status: status)
-        let counter = requests.withLock { counters in
+        let requestCounter = requests.withLock { counters in
             if let counter = counters[key] { return counter }
             let counter = Counter(label: "uiserve_http_requests_total", dimensions: [("route", route), ("status", String(status))], factory: factory)
             counters[key] = counter
             return counter
         }
-        counter.increment()
-        guard let count else { return }
         let byteCounter = bytes.withLock { counters in
             if let counter = counters[route] { return counter }
             let counter = Counter(label: "uiserve_http_response_bytes_total", dimensions: [("route", route)], factory: factory)
             counters[route] = counter
             return counter
         }
-        byteCounter.increment(by: count)
+        return Counters(requests: requestCounter, bytes: byteCounter)
     }
 }
