@@ -57,13 +57,11 @@ public struct GatewayResponder: Sendable {
         case .reply(let early):
             reply = early
         case .call(let call):
-            // The body, counted while it streams in: a lying Content-Length does not help.
             var body = ByteBuffer()
             do {
                 for try await chunk in request.body {
-                    guard body.readableBytes + chunk.readableBytes <= configuration.maxBodyBytes else { return call.bodyTooLarge().response }
                     var chunk = chunk
-                    body.writeBuffer(&chunk)
+                    guard call.collect(&chunk, into: &body) else { return call.bodyTooLarge().response }
                 }
             } catch {
                 return finish(self.error(.badRequest, "bad_request", exchange), exchange).response

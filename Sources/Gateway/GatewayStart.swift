@@ -2,6 +2,6 @@
 public enum GatewayStart: Sendable {
     /// Answered already (a refusal, a preflight): the reply is final.
     case reply(GatewayReply)
-    /// Admitted: read the body (at most `maxBodyBytes`), then `run` the call.
+    /// Admitted: read the body (`GatewayCall.collect`), then `run` the call.
     case call(GatewayCall)
 }

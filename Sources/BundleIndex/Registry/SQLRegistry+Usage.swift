@@ -13,7 +13,7 @@ extension SQLRegistry {
         let counters = Self.merged(usage)
         try await query("usage write") {
             try await self.transaction { db in
-                for rows in stride(from: 0, to: entries.count, by: Self.rowsPerStatement).map({ entries[$0..<min($0 + Self.rowsPerStatement, entries.count)] }) {
+                for rows in Self.statements(entries) {
                     let values: [SQLQueryString] = rows.map { entry in
                         """
                         (\(bind: entry.id), \(bind: entry.tenantID), \(bind: entry.extensionID), \(bind: entry.versionID), \(bind: entry.requestID),
@@ -27,7 +27,7 @@ extension SQLRegistry {
                         VALUES \(values.joined(separator: ", "))
                         """).run()
                 }
-                for rows in stride(from: 0, to: counters.count, by: Self.rowsPerStatement).map({ counters[$0..<min($0 + Self.rowsPerStatement, counters.count)] }) {
+                for rows in Self.statements(counters) {
                     let values: [SQLQueryString] = rows.map { item in
                         """
                         (\(bind: item.tenantID), \(bind: item.extensionID), \(bind: Self.timestamp(item.windowStart)), \(bind: item.calls),
@@ -51,6 +51,11 @@ extension SQLRegistry {
     /// Rows per multi-row INSERT: 10 binds each stays far below SQLite's 32,766 and PostgreSQL's
     /// 65,535 bind limits.
     static let rowsPerStatement = 200
+
+    /// `rows` cut into runs of at most `rowsPerStatement`, one INSERT each.
+    static func statements<Row>(_ rows: [Row]) -> [ArraySlice<Row>] {
+        stride(from: 0, to: rows.count, by: rowsPerStatement).map { rows[$0..<min($0 + rowsPerStatement, rows.count)] }
+    }
 
     /// One counter per (tenant, extension, window): PostgreSQL refuses an upsert that touches the
     /// same row twice in one statement.

@@ -110,12 +110,10 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if let (call, path, collected) = collecting {
                 var body = collected
                 collecting = nil
-                guard body.readableBytes + chunk.readableBytes <= call.maxBodyBytes else {
-                    // Counted while it streams in: a lying Content-Length does not help.
+                guard call.collect(&chunk, into: &body) else {
                     discarding = true
                     return writeGatewayReply(call.bodyTooLarge(), path: path, context: context)
                 }
-                body.writeBuffer(&chunk)
                 collecting = (call, path, body)
                 return
             }
