@@ -58,16 +58,24 @@ struct ExtUIAnswerer: Sendable {
             guard let handle = try? NIOFileHandle(_deprecatedPath: path) else { return nil }
             body = .region(FileRegion(fileHandle: handle, readerIndex: Int(range.lowerBound), endIndex: Int(range.upperBound) + 1), handle)
         }
-        if let (key, _) = memoKey, response.status == .ok, let (extensionID, bundle) = answer.source,
-            case let file = answer.wholeFile, (answer.body == nil && (file == nil || key.isHead)) || (file != nil && body.isBytes),
+        let contentLength = response.headerFields[.contentLength].flatMap { Int($0) }
+        let counters = metrics.counters(path: head.uri, status: response.status.code, countingBytes: contentLength != nil)
+        // Replayable: a 200 of a bundle's file with no body (HEAD, an empty file) or the whole file
+        // held in memory; a `sendfile` region is opened per answer.
+        let replayable: Bool
+        switch body {
+        case .none: replayable = true
+        case .bytes: replayable = answer.wholeFile != nil
+        case .region: replayable = false
+        }
+        if replayable, let (key, _) = memoKey, response.status == .ok, let (extensionID, bundle) = answer.source,
             let (before, after) = writer.split(response, around: .requestID, allocator: allocator) {
-            memo.store(AnswerMemo.Entry(extensionID: extensionID, hash: bundle.contentHash, lastModified: bundle.lastModified, file: key.isHead ? nil : file,
-                                        before: before, after: after,
-                                        counters: metrics.counters(path: head.uri, status: response.status.code),
-                                        contentLength: response.headerFields[.contentLength].flatMap { Int($0) }),
+            memo.store(AnswerMemo.Entry(extensionID: extensionID, hash: bundle.contentHash, lastModified: bundle.lastModified,
+                                        file: key.isHead ? nil : answer.wholeFile, before: before, after: after,
+                                        counters: counters, contentLength: contentLength),
                        for: key)
         }
-        metrics.record(path: head.uri, status: response.status.code, bytes: response.headerFields[.contentLength].flatMap { Int($0) })
+        counters.record(bytes: contentLength)
         answered.increment()
         return (writer.serialize(response, allocator: allocator), body)
     }
@@ -89,12 +97,5 @@ struct ExtUIAnswerer: Sendable {
         answered.increment()
         remembered.increment()
         return (writer.join(entry.before, .requestID, requestID, entry.after, allocator: allocator), body)
-    }
-}
-
-extension ExtUIAnswerer.Body {
-    var isBytes: Bool {
-        if case .bytes = self { return true }
-        return false
     }
 }

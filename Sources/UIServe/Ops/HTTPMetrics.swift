@@ -26,22 +26,25 @@ final class HTTPMetrics: Sendable {
     }
 
     func record(path: String, status: Int, bytes count: Int?) {
-        counters(path: path, status: status).record(bytes: count)
+        counters(path: path, status: status, countingBytes: count != nil).record(bytes: count)
     }
 
     /// The counters one (route, status) pair increments, for callers that record the same pair
     /// again and again (`AnswerMemo` entries keep them: two locked lookups less per answer).
     struct Counters: Sendable {
         let requests: Counter
-        let bytes: Counter
+        /// The route's byte counter; nil when the answers have no length to count.
+        let bytes: Counter?
 
         func record(bytes count: Int?) {
             requests.increment()
-            if let count { bytes.increment(by: count) }
+            if let count, let bytes { bytes.increment(by: count) }
         }
     }
 
-    func counters(path: String, status: Int) -> Counters {
+    /// The pair's counters; the route's byte counter only when `countingBytes` (so a route never
+    /// answered with a length has no byte series).
+    func counters(path: String, status: Int, countingBytes: Bool) -> Counters {
         let route = Self.template(path)
         let key = Key(route: route, status: status)
         let requestCounter = requests.withLock { counters in
@@ -50,6 +53,7 @@ final class HTTPMetrics: Sendable {
             counters[key] = counter
             return counter
         }
+        guard countingBytes else { return Counters(requests: requestCounter, bytes: nil) }
         let byteCounter = bytes.withLock { counters in
             if let counter = counters[route] { return counter }
             let counter = Counter(label: "uiserve_http_response_bytes_total", dimensions: [("route", route)], factory: factory)
