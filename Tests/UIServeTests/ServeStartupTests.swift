@@ -54,8 +54,6 @@ import Testing
     /// exits 0. (Without holding back the shutdown until that answer has left, the connection was
     /// closed under it.)
     @Test func aGracefulShutdownFinishesAnAnswerInFlight() async throws {
-        let binary = Fixtures.uiserveBinary
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build uiserve first (swift build)")
         try await Fixtures.withTemporaryDirectory { dir in
             try FileManager.default.copyItem(atPath: Fixtures.path("demo/src"), toPath: dir + "/src")
             let size = 24 << 20
@@ -67,38 +65,25 @@ import Testing
                 try #require(result.status == 0, "\(arguments): \(result.output)")
             }
             let target = "/ext-ui/acme.hello/\(try FileDigest.contentHash(ofFileAt: dir + "/b.tar.zst"))/big.bin"
-            let port = Int.random(in: 30_000...39_000)
-            let server = Process()
-            server.executableURL = URL(fileURLWithPath: binary)
-            server.arguments = ["serve", "--port", String(port)]
-            server.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }
-            server.standardOutput = FileHandle.nullDevice
-            server.standardError = FileHandle.nullDevice
-            try server.run()
-            defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
-            var connection: RawHTTPConnection?
-            for _ in 0..<200 where connection == nil {
-                connection = try? RawHTTPConnection(port: port)
-                if connection == nil { try await Task.sleep(for: .milliseconds(50)) }
+            try await Self.withServe(environment: environment) { server, client in
+                // The first request resolves the bundle through Hummingbird; the second is answered on
+                // the event loop. Only its head is read before the signal.
+                try await client.send(ExtUIFastPathTests.request(target))
+                #expect(try await client.response().body.count == size)
+                try await client.send(ExtUIFastPathTests.request(target))
+                let head = try await client.response(headOnly: true)
+                #expect(head.status == 200 && head.field("content-length") == String(size))
+                kill(server.processIdentifier, SIGTERM)
+                try await Task.sleep(for: .milliseconds(300))
+                let body = try await client.bytes(size)
+                // memcmp: an element-wise check of 24 MiB in a debug build holds a concurrency thread
+                // for most of a second, which other suites' servers running alongside feel.
+                let expected = [UInt8](repeating: 0x5a, count: size)
+                #expect(body.count == size && memcmp(body, expected, size) == 0)
+                #expect(try await client.readsEndOfStream())
+                server.waitUntilExit()
+                #expect(server.terminationStatus == 0)
             }
-            let client = try #require(connection)
-            // The first request resolves the bundle through Hummingbird; the second is answered on
-            // the event loop. Only its head is read before the signal.
-            try await client.send(ExtUIFastPathTests.request(target))
-            #expect(try await client.response().body.count == size)
-            try await client.send(ExtUIFastPathTests.request(target))
-            let head = try await client.response(headOnly: true)
-            #expect(head.status == 200 && head.field("content-length") == String(size))
-            kill(server.processIdentifier, SIGTERM)
-            try await Task.sleep(for: .milliseconds(300))
-            let body = try await client.bytes(size)
-            // memcmp: an element-wise check of 24 MiB in a debug build holds a concurrency thread
-            // for most of a second, which other suites' servers running alongside feel.
-            let expected = [UInt8](repeating: 0x5a, count: size)
-            #expect(body.count == size && memcmp(body, expected, size) == 0)
-            #expect(try await client.readsEndOfStream())
-            server.waitUntilExit()
-            #expect(server.terminationStatus == 0)
         }
     }
 
@@ -106,8 +91,6 @@ import Testing
     /// still arrives, then the connection closes and the process exits 0 (the handler holds the
     /// shutdown back until its answer has left).
     @Test func aGracefulShutdownFinishesAGatewayCallInFlight() async throws {
-        let binary = Fixtures.uiserveBinary
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "build uiserve first (swift build)")
         try await FakeRunner.with { runner in
             let runnerPort = try #require(runner.port.withLock { $0 })
             try await Fixtures.withTemporaryDirectory { dir in
@@ -118,35 +101,44 @@ import Testing
                     let result = try await RegistryCLITests.uiserve(environment: environment, arguments)
                     try #require(result.status == 0, "\(arguments): \(result.output)")
                 }
-                let port = Int.random(in: 30_000...39_000)
-                let server = Process()
-                server.executableURL = URL(fileURLWithPath: binary)
-                server.arguments = ["serve", "--port", String(port)]
-                server.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }
-                server.standardOutput = FileHandle.nullDevice
-                server.standardError = FileHandle.nullDevice
-                try server.run()
-                defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
-                var connection: RawHTTPConnection?
-                for _ in 0..<200 where connection == nil {
-                    connection = try? RawHTTPConnection(port: port)
-                    if connection == nil { try await Task.sleep(for: .milliseconds(50)) }
+                try await Self.withServe(environment: environment) { server, client in
+                    let request = GatewayFastPathTests.request("/api/ext/acme.hello/items", ["Authorization: Bearer " + (try await GatewayRouteTests.token())])
+                    // The first call resolves through Hummingbird; the second is taken on the event loop.
+                    try await client.send(request)
+                    #expect(try await client.response().status == 200)
+                    runner.mode.withLock { $0 = .delayed(.seconds(2)) }
+                    try await client.send(request)
+                    try await Task.sleep(for: .milliseconds(500))
+                    kill(server.processIdentifier, SIGTERM)
+                    let answer = try await client.response()
+                    #expect(answer.status == 200 && String(decoding: answer.body, as: UTF8.self) == "ok")
+                    #expect(try await client.readsEndOfStream())
+                    server.waitUntilExit()
+                    #expect(server.terminationStatus == 0)
                 }
-                let client = try #require(connection)
-                let request = GatewayFastPathTests.request("/api/ext/acme.hello/items", ["Authorization: Bearer " + (try await GatewayRouteTests.token())])
-                // The first call resolves through Hummingbird; the second is taken on the event loop.
-                try await client.send(request)
-                #expect(try await client.response().status == 200)
-                runner.mode.withLock { $0 = .delayed(.seconds(2)) }
-                try await client.send(request)
-                try await Task.sleep(for: .milliseconds(500))
-                kill(server.processIdentifier, SIGTERM)
-                let answer = try await client.response()
-                #expect(answer.status == 200 && String(decoding: answer.body, as: UTF8.self) == "ok")
-                #expect(try await client.readsEndOfStream())
-                server.waitUntilExit()
-                #expect(server.terminationStatus == 0)
             }
         }
+    }
+
+    /// Runs `uiserve serve` (the built binary) with `environment` on a random port, and `body` with
+    /// the process and a connection to it; kills the process if it is still running afterwards.
+    static func withServe(environment: [String: String], _ body: (Process, RawHTTPConnection) async throws -> Void) async throws {
+        let binary = Fixtures.uiserveBinary
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build uiserve first (swift build)")
+        let port = Int.random(in: 30_000...39_000)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: binary)
+        server.arguments = ["serve", "--port", String(port)]
+        server.environment = environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
+        var connection: RawHTTPConnection?
+        for _ in 0..<200 where connection == nil {
+            connection = try? RawHTTPConnection(port: port)
+            if connection == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        try await body(server, try #require(connection))
     }
 }
