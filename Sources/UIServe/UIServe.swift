@@ -17,7 +17,9 @@ struct UIServe: AsyncParsableCommand {
 
     static func main() async {
         LoggingSystem.bootstrap({ label, provider in LineLogHandler(label: label, metadataProvider: provider) }, metadataProvider: nil)
-        Foundation.exit(await run(arguments: Array(CommandLine.arguments.dropFirst())))
+        let status = await run(arguments: Array(CommandLine.arguments.dropFirst()))
+        LogSink.standardOutput.flush()
+        Foundation.exit(status)
     }
 
     /// Parses and runs one command line; returns the process exit code (testable without exiting).
