@@ -39,7 +39,7 @@ extension GatewayResponder {
         if let token = configuration.runnerServiceToken { headers.append(("authorization", "Bearer " + token)) }
         let attempt = RunnerAttempt(payload: envelope.encoded(), headers: headers, retryable: method == .get || method == .head || clientKey != nil,
                                     deadline: NIODeadline.now() + .nanoseconds(Int64(configuration.timeout / .nanoseconds(1))), exchange: exchange)
-        return callRunner(attempt, number: 1, on: eventLoop).map { finish($0, exchange) }
+        return callRunner(attempt, number: 1, on: eventLoop).map { [self] in finish($0, exchange) }
     }
 
     /// What every attempt of one Runner call shares.
@@ -58,22 +58,22 @@ extension GatewayResponder {
         guard attempt.deadline > .now() else { return eventLoop.makeSucceededFuture(error(.gatewayTimeout, "runner_timeout", exchange)) }
         if number > 1 { retries.increment() }
         let callStarted = NIODeadline.now()
-        let retryOrFail: @Sendable (String) -> EventLoopFuture<GatewayReply> = { failure in
+        let retryOrFail: @Sendable (String) -> EventLoopFuture<GatewayReply> = { [self] failure in
             let left = Duration.nanoseconds((attempt.deadline - .now()).nanoseconds)
             guard attempt.retryable, number <= configuration.maxRetries,
                 let wait = retry.delay(afterAttempt: number, remaining: left, jitter: Double.random(in: 0..<1))
             else { return eventLoop.makeSucceededFuture(error(.badGateway, failure, exchange)) }
             return eventLoop.scheduleTask(in: .nanoseconds(Int64(wait / .nanoseconds(1)))) {}.futureResult
-                .flatMap { callRunner(attempt, number: number + 1, on: eventLoop) }
+                .flatMap { [self] in callRunner(attempt, number: number + 1, on: eventLoop) }
         }
         return runner.execute(on: eventLoop, body: attempt.payload, headers: attempt.headers, deadline: attempt.deadline, maxResponseBytes: configuration.maxResponseBytes)
-            .flatMap { reply in
+            .flatMap { [self] reply in
                 runnerDuration.recordNanoseconds((NIODeadline.now() - callStarted).nanoseconds)
                 if [502, 503, 504].contains(reply.status) { return retryOrFail("runner_unavailable") }
                 guard (200..<300).contains(reply.status) else { return eventLoop.makeSucceededFuture(error(.badGateway, "runner_error", exchange)) }
                 return eventLoop.makeSucceededFuture(map(reply.body, exchange))
             }
-            .flatMapError { failure in
+            .flatMapError { [self] failure in
                 switch failure as? RunnerFailure {
                 case .timeout?: eventLoop.makeSucceededFuture(error(.gatewayTimeout, "runner_timeout", exchange))
                 case .tooLarge?: eventLoop.makeSucceededFuture(error(.badGateway, "runner_response_too_large", exchange))

@@ -13,7 +13,7 @@ import Synchronization
 /// manifest's endpoint, filter headers, bound the body, call the Runner within one deadline (with
 /// retries when safe), and map its answer. Every response carries `x-request-id`; errors are
 /// `{"error": "<code>", "requestId"}` and never carry internal detail.
-public struct GatewayResponder: Sendable {
+public final class GatewayResponder: Sendable {
     public let configuration: GatewayConfiguration
     public let authenticator: TenantAuthenticator
     public let registry: any Registry

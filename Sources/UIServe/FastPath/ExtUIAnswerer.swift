@@ -8,7 +8,7 @@ import NIOHTTPTypesHTTP1
 /// remembered and loaded and the body needs no read (a file held by `HotAssetCache`, a file too
 /// large for it, which goes out by `sendfile`, or an error of the route). A plain request answered
 /// before with a held file is answered again from `AnswerMemo`. Shared by all connections.
-struct ExtUIAnswerer: Sendable {
+final class ExtUIAnswerer: Sendable {
     let assets: UIAssetResponder
     let metrics: HTTPMetrics
     let writer: ResponseHeadWriter

@@ -8,7 +8,7 @@ import NIOHTTP1
 /// Starts `/api/ext/` requests on the event loop (for `FastPathHandler`) when every step before
 /// the Runner call is answered from memory (`GatewayResponder.startRemembered`); the Runner call
 /// then runs on the same loop, with a connection of that loop's pool. Shared by all connections.
-struct GatewayAnswerer: Sendable {
+final class GatewayAnswerer: Sendable {
     let gateway: GatewayResponder
     let metrics: HTTPMetrics
     let writer: ResponseHeadWriter
