@@ -66,20 +66,25 @@ extension GatewayResponder {
             return eventLoop.scheduleTask(in: .nanoseconds(Int64(wait / .nanoseconds(1)))) {}.futureResult
                 .flatMap { [self] in callRunner(attempt, number: number + 1, on: eventLoop) }
         }
-        return runner.execute(on: eventLoop, body: attempt.payload, headers: attempt.headers, deadline: attempt.deadline, maxResponseBytes: configuration.maxResponseBytes)
-            .flatMap { [self] reply in
-                runnerDuration.recordNanoseconds((NIODeadline.now() - callStarted).nanoseconds)
-                if [502, 503, 504].contains(reply.status) { return retryOrFail("runner_unavailable") }
-                guard (200..<300).contains(reply.status) else { return eventLoop.makeSucceededFuture(error(.badGateway, "runner_error", exchange)) }
-                return eventLoop.makeSucceededFuture(map(reply.body, exchange))
-            }
-            .flatMapError { [self] failure in
-                switch failure as? RunnerFailure {
-                case .timeout?: eventLoop.makeSucceededFuture(error(.gatewayTimeout, "runner_timeout", exchange))
-                case .tooLarge?: eventLoop.makeSucceededFuture(error(.badGateway, "runner_response_too_large", exchange))
-                default: retryOrFail("runner_unavailable")
+        // One promise for the attempt's outcome (a `flatMap` and a `flatMapError` made two futures).
+        let outcome = eventLoop.makePromise(of: GatewayReply.self)
+        runner.execute(on: eventLoop, body: attempt.payload, headers: attempt.headers, deadline: attempt.deadline, maxResponseBytes: configuration.maxResponseBytes)
+            .whenComplete { [self] result in
+                switch result {
+                case .success(let reply):
+                    runnerDuration.recordNanoseconds((NIODeadline.now() - callStarted).nanoseconds)
+                    if [502, 503, 504].contains(reply.status) { return retryOrFail("runner_unavailable").cascade(to: outcome) }
+                    guard (200..<300).contains(reply.status) else { return outcome.succeed(error(.badGateway, "runner_error", exchange)) }
+                    outcome.succeed(map(reply.body, exchange))
+                case .failure(let failure):
+                    switch failure as? RunnerFailure {
+                    case .timeout?: outcome.succeed(error(.gatewayTimeout, "runner_timeout", exchange))
+                    case .tooLarge?: outcome.succeed(error(.badGateway, "runner_response_too_large", exchange))
+                    default: retryOrFail("runner_unavailable").cascade(to: outcome)
+                    }
                 }
             }
+        return outcome.futureResult
     }
 
     /// The Runner's JSON answer → the client's response: a final status 200-599, filtered headers,

@@ -69,20 +69,12 @@ public final class NIORunnerClient: RunnerClient, Sendable {
     private func call(on eventLoop: (any EventLoop)?, body: [UInt8], headers: [(String, String)], deadline: NIODeadline,
                       maxResponseBytes: Int) -> EventLoopFuture<RunnerReply> {
         let head = requestHead(headers: headers, contentLength: body.count)
+        // A kept-alive connection of the caller's own loop: the call starts at once, no future in between.
+        if let eventLoop, eventLoop.inEventLoop, let channel = pooled(on: eventLoop) {
+            return send(head: head, body: body, on: channel, reused: true, deadline: deadline, maxResponseBytes: maxResponseBytes)
+        }
         return connection(on: eventLoop, deadline: deadline, pooled: true).flatMap { channel, reused in
-            let eventLoop = channel.eventLoop
-            return self.send(head: head, body: body, on: channel, deadline: deadline, maxResponseBytes: maxResponseBytes).flatMapError { error in
-                guard error is StaleConnection else { return eventLoop.makeFailedFuture(error) }
-                guard reused else { return eventLoop.makeFailedFuture(RunnerFailure.connection("the Runner closed the connection without answering")) }
-                // The Runner closed a kept-alive connection before answering a byte (its idle timeout
-                // racing our reuse). Calls always carry an idempotency key (or are GETs), so, as HTTP
-                // clients do for idempotent requests, try once more on a new connection.
-                return self.connection(on: eventLoop, deadline: deadline, pooled: false).flatMap { fresh, _ in
-                    self.send(head: head, body: body, on: fresh, deadline: deadline, maxResponseBytes: maxResponseBytes)
-                }.flatMapErrorThrowing { error in
-                    throw error is StaleConnection ? RunnerFailure.connection("the Runner closed the connection without answering") : error
-                }
-            }
+            self.send(head: head, body: body, on: channel, reused: reused, deadline: deadline, maxResponseBytes: maxResponseBytes)
         }
     }
 
@@ -94,23 +86,42 @@ public final class NIORunnerClient: RunnerClient, Sendable {
         return head
     }
 
-    /// One request/reply on `channel`, within the deadline; the connection goes back to the pool
-    /// when the Runner keeps it alive.
-    private func send(head: HTTPRequestHead, body: [UInt8], on channel: any Channel, deadline: NIODeadline,
+    /// One request/reply on `channel` (called on its loop), within the deadline: the connection goes
+    /// back to the pool when the Runner keeps it alive, and is closed on any failure. A `reused`
+    /// connection the Runner closed before answering a byte (its idle timeout racing our reuse) is
+    /// tried once more on a new connection: calls always carry an idempotency key (or are GETs), so
+    /// this is the retry HTTP clients make for idempotent requests.
+    private func send(head: HTTPRequestHead, body: [UInt8], on channel: any Channel, reused: Bool, deadline: NIODeadline,
                       maxResponseBytes: Int) -> EventLoopFuture<RunnerReply> {
-        let call = RunnerCall(head: head, body: body, maxResponseBytes: maxResponseBytes, promise: channel.eventLoop.makePromise())
-        let timer = channel.eventLoop.scheduleTask(deadline: deadline) {
-            call.promise.fail(RunnerFailure.timeout)
-            channel.close(promise: nil)
+        let eventLoop = channel.eventLoop
+        let promise = eventLoop.makePromise(of: RunnerReply.self)
+        let call = RunnerCall(head: head, body: body, maxResponseBytes: maxResponseBytes) { result in
+            switch result {
+            case .success(let reply):
+                if reply.keepAlive { self.release(channel) } else { channel.close(promise: nil) }
+                promise.succeed(RunnerReply(status: reply.status, body: reply.body))
+            case .failure(let error):
+                channel.close(promise: nil)
+                guard error is StaleConnection else { return promise.fail(error) }
+                let lost = RunnerFailure.connection("the Runner closed the connection without answering")
+                guard reused else { return promise.fail(lost) }
+                self.connection(on: eventLoop, deadline: deadline, pooled: false).flatMap { fresh, _ in
+                    self.send(head: head, body: body, on: fresh, reused: false, deadline: deadline, maxResponseBytes: maxResponseBytes)
+                }.cascade(to: promise)
+            }
         }
-        channel.pipeline.fireUserInboundEventTriggered(call)
-        return call.promise.futureResult.always { _ in timer.cancel() }.map { reply in
-            if reply.keepAlive { self.release(channel) } else { channel.close(promise: nil) }
-            return RunnerReply(status: reply.status, body: reply.body)
-        }.flatMapErrorThrowing { error in
-            channel.close(promise: nil)
-            throw error
+        call.timer = try? eventLoop.scheduleCallback(at: deadline, handler: call)
+        channel.pipeline.syncOperations.fireUserInboundEventTriggered(call)
+        return promise.futureResult
+    }
+
+    /// An idle pooled connection of `eventLoop` that is still open.
+    private func pooled(on eventLoop: any EventLoop) -> (any Channel)? {
+        let key = ObjectIdentifier(eventLoop)
+        while let channel = idle.withLock({ $0[key]?.popLast() }) {
+            if channel.isActive { return channel }
         }
+        return nil
     }
 
     /// An idle pooled connection of `eventLoop` (nil: of any loop) that is still open (when
@@ -161,9 +172,11 @@ public final class NIORunnerClient: RunnerClient, Sendable {
 /// The connection ended before the Runner sent a byte of its reply.
 struct StaleConnection: Error {}
 
-/// One call on a connection: what to send, and where the reply goes.
-final class RunnerCall: Sendable {
-    struct Reply: Sendable {
+/// One call on a connection: what to send, and who hears the outcome (once: the reply, a failure of
+/// the connection, or the deadline, whichever comes first).
+final class RunnerCall: NIOScheduledCallbackHandler, @unchecked Sendable {
+    // @unchecked: made, fired and completed on the channel's event loop only.
+    struct Reply {
         var status: Int
         var body: [UInt8]
         var keepAlive: Bool
@@ -172,13 +185,30 @@ final class RunnerCall: Sendable {
     let head: HTTPRequestHead
     let body: [UInt8]
     let maxResponseBytes: Int
-    let promise: EventLoopPromise<Reply>
+    private var completion: ((Result<Reply, any Error>) -> Void)?
+    /// The deadline's callback, cancelled when the call completes first.
+    var timer: NIOScheduledCallback?
 
-    init(head: HTTPRequestHead, body: [UInt8], maxResponseBytes: Int, promise: EventLoopPromise<Reply>) {
+    init(head: HTTPRequestHead, body: [UInt8], maxResponseBytes: Int, completion: @escaping (Result<Reply, any Error>) -> Void) {
         self.head = head
         self.body = body
         self.maxResponseBytes = maxResponseBytes
-        self.promise = promise
+        self.completion = completion
+    }
+
+    /// Completes the call; later outcomes are ignored.
+    func complete(_ result: Result<Reply, any Error>) {
+        guard let completion else { return }
+        self.completion = nil
+        timer?.cancel()
+        timer = nil
+        completion(result)
+    }
+
+    /// The deadline passed first.
+    func handleScheduledCallback(eventLoop: some EventLoop) {
+        timer = nil
+        complete(.failure(RunnerFailure.timeout))
     }
 }
 
@@ -236,11 +266,10 @@ final class RunnerCallHandler: ChannelDuplexHandler {
         finish(.failure(RunnerFailure.connection(String(describing: error).prefix(200).description)), context: context)
     }
 
-    /// Completes the current call once; a failure closes the connection (its state is unknown).
+    /// Completes the current call once (its completion closes the connection on a failure).
     private func finish(_ result: Result<RunnerCall.Reply, any Error>, context: ChannelHandlerContext?) {
         guard let call else { return }
         self.call = nil
-        call.promise.completeWith(result)
-        if case .failure = result { context?.close(promise: nil) }
+        call.complete(result)
     }
 }

@@ -145,6 +145,32 @@ import Testing
         }
     }
 
+    /// The gateway's event-loop path: a call made on a loop takes that loop's kept-alive connection
+    /// at once, and keeps the dropped-connection retry and the deadline.
+    @Test func callsMadeOnAnEventLoopReuseItsConnectionsAndKeepTheRetryAndTheDeadline() async throws {
+        try await ScriptedServer.with { server in
+            let client = try #require(NIORunnerClient(baseURL: "http://127.0.0.1:\(server.port)"))
+            let loop = MultiThreadedEventLoopGroup.singleton.next()
+            @Sendable func onLoop(_ timeout: TimeAmount = .seconds(5), hang: Bool = false) async throws -> (status: Int, body: String) {
+                let headers = hang ? [("x-hang", "1")] : [("x-request-id", "r1")]
+                let reply = try await loop.flatSubmit {
+                    client.execute(on: loop, body: Array("{}".utf8), headers: headers, deadline: .now() + timeout, maxResponseBytes: 1 << 20)
+                }.get()
+                return (reply.status, String(decoding: reply.body, as: UTF8.self))
+            }
+            server.steps.withLock { $0 = [.reply(ScriptedServer.Connection.ok("one")), .reply(ScriptedServer.Connection.ok("two")), .drop,
+                                          .reply(ScriptedServer.Connection.ok("three"))] }
+            #expect(try await onLoop() == (200, "one"))
+            #expect(try await onLoop() == (200, "two"))
+            #expect(server.accepted.load(ordering: .relaxed) == 1)
+            #expect(try await onLoop() == (200, "three"))
+            #expect(server.accepted.load(ordering: .relaxed) == 2)
+            #expect(server.requests.withLock { $0.count } == 4)
+            await #expect(throws: RunnerFailure.timeout) { try await onLoop(.milliseconds(200), hang: true) }
+            #expect(try await onLoop() == (200, "{}"))
+        }
+    }
+
     @Test func repliesPastTheLimitAreTooLarge() async throws {
         try await ScriptedServer.with { server in
             let client = try #require(NIORunnerClient(baseURL: "http://127.0.0.1:\(server.port)"))

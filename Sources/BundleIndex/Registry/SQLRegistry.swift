@@ -280,12 +280,31 @@ public final class SQLRegistry: Registry, @unchecked Sendable {
         var seconds = time_t(milliseconds.quotientFloorDivided(by: 1000))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        let fields: [(value: Int32, width: Int, after: UInt8)] = [
+            (parts.tm_year + 1900, 4, UInt8(ascii: "-")), (parts.tm_mon + 1, 2, UInt8(ascii: "-")), (parts.tm_mday, 2, UInt8(ascii: "T")),
+            (parts.tm_hour, 2, UInt8(ascii: ":")), (parts.tm_min, 2, UInt8(ascii: ":")), (parts.tm_sec, 2, UInt8(ascii: ".")),
+            (Int32(milliseconds - Int64(seconds) * 1000), 3, UInt8(ascii: "Z")),
+        ]
+        // Digits written in place: one allocation per timestamp (string concatenation made a dozen).
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(28)
+        for field in fields {
+            guard field.value >= 0 else {
+                bytes.append(contentsOf: String(field.value).utf8)
+                bytes.append(field.after)
+                continue
+            }
+            var value = Int(field.value), divisor = 1, count = 1
+            while divisor * 10 <= value { divisor *= 10; count += 1 }
+            if count < field.width { bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: field.width - count)) }
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8(value / divisor))
+                value %= divisor
+                divisor /= 10
+            }
+            bytes.append(field.after)
         }
-        return pad(parts.tm_year + 1900, 4) + "-" + pad(parts.tm_mon + 1, 2) + "-" + pad(parts.tm_mday, 2) + "T" + pad(parts.tm_hour, 2) + ":"
-            + pad(parts.tm_min, 2) + ":" + pad(parts.tm_sec, 2) + "." + pad(Int32(milliseconds - Int64(seconds) * 1000), 3) + "Z"
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func json(_ value: some Encodable) -> String {

@@ -26,13 +26,21 @@ struct LineLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var all = metadata
-        if let provided = metadataProvider?.get() { all.merge(provided) { $1 } }
-        if let explicit = event.metadata { all.merge(explicit) { $1 } }
+        // The usual line (a logger without metadata of its own) takes the event's metadata as is.
+        var all = event.metadata ?? [:]
+        if !metadata.isEmpty || metadataProvider != nil {
+            all = metadata
+            if let provided = metadataProvider?.get() { all.merge(provided) { $1 } }
+            if let explicit = event.metadata { all.merge(explicit) { $1 } }
+        }
         if let error = event.error { all["error.message"] = "\(error)" }
-        var line = sink.timestamp() + " \(event.level) " + label + ":"
-        for (key, value) in all.sorted(by: { $0.key < $1.key }) { line += " \(key)=\(value)" }
-        line += " [\(event.source)] \(event.message)\n"
+        var line = sink.timestamp()
+        line.reserveCapacity(256)
+        line += " " + event.level.rawValue + " " + label + ":"
+        for (key, value) in all.sorted(by: { $0.key < $1.key }) {
+            line += " " + key + "=" + value.description
+        }
+        line += " [" + event.source + "] " + event.message.description + "\n"
         // Warnings and errors go out at once (with everything before them); info lines in batches.
         sink.append(line, urgent: event.level >= .warning)
     }
