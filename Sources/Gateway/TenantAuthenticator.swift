@@ -103,9 +103,10 @@ public struct TenantAuthenticator: Sendable {
         guard exp > current else { return .rejected(reason: "token expired") }
         if let nbf = claims.nbf, nbf > current { return .rejected(reason: "token not yet valid") }
         if let audience, !claims.audiences.contains(audience) { return .rejected(reason: "wrong audience") }
-        guard let tenant = claims.strings[tenantClaim], !tenant.isEmpty, tenant.count <= 200 else {
+        guard let tenant = claims.strings[tenantClaim], !tenant.isEmpty else {
             return .rejected(reason: "token has no '\(tenantClaim)' claim")
         }
+        guard Self.isTenantIdentifier(tenant) else { return .rejected(reason: "'\(tenantClaim)' claim is not an identifier") }
         let identity = TenantIdentity(tenantID: tenant, userID: claims.strings["sub"])
         verified.store(token, .init(identity: identity, expires: exp, notBefore: claims.nbf))
         return .authenticated(identity)
@@ -113,6 +114,13 @@ public struct TenantAuthenticator: Sendable {
 }
 
 extension TenantAuthenticator {
+    /// A tenant id is 1–200 bytes of visible ASCII (no space, no control character): it goes into the
+    /// Runner's `x-alga-tenant` header, the execution log and the log line, where a CR or LF from a
+    /// claim would start a header or a log line of its own.
+    static func isTenantIdentifier(_ tenant: String) -> Bool {
+        (1...200).contains(tenant.utf8.count) && tenant.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+    }
+
     /// The outcome when it is known without verifying a signature (no bearer token, or a token
     /// verified before, whose time bounds are checked again); nil when `authenticate` must verify.
     public func remembered(authorization: String?) -> Outcome? {

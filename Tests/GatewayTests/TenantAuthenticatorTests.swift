@@ -32,6 +32,10 @@ import Testing
     @Test func acceptsAValidToken() async throws {
         let outcome = try await Self.authenticator(audience: "uiserve").authenticate(authorization: "Bearer " + (try await Self.hsToken(Self.valid())))
         #expect(outcome == .authenticated(TenantIdentity(tenantID: "t1", userID: "user-7")))
+        for tenant in ["7f3c2a1e-9b0d-4c5e-8f6a-1b2c3d4e5f60", "acme_corp.eu-1", String(repeating: "t", count: 200)] {
+            let outcome = try await Self.authenticator().authenticate(authorization: "Bearer " + (try await Self.hsToken(Self.valid(tenant))))
+            #expect(outcome == .authenticated(TenantIdentity(tenantID: tenant, userID: "user-7")))
+        }
     }
 
     @Test func refusals() async throws {
@@ -53,6 +57,15 @@ import Testing
             ("Bearer " + (try await Self.hsToken(early)), "token not yet valid"),
             ("Bearer " + (try await Self.hsToken(otherAudience)), "wrong audience"),
             ("Bearer " + (try await Self.hsToken(Self.valid(nil))), "token has no 'tenant' claim"),
+            ("Bearer " + (try await Self.hsToken(Self.valid(""))), "token has no 'tenant' claim"),
+            // The tenant goes into a Runner header and log lines: no CR/LF, controls, spaces or
+            // non-ASCII, at most 200 bytes.
+            ("Bearer " + (try await Self.hsToken(Self.valid("t1\r\nx-injected: 1"))), "'tenant' claim is not an identifier"),
+            ("Bearer " + (try await Self.hsToken(Self.valid("t1\nlevel=error"))), "'tenant' claim is not an identifier"),
+            ("Bearer " + (try await Self.hsToken(Self.valid("t 1"))), "'tenant' claim is not an identifier"),
+            ("Bearer " + (try await Self.hsToken(Self.valid("t\u{7F}"))), "'tenant' claim is not an identifier"),
+            ("Bearer " + (try await Self.hsToken(Self.valid("tenänt"))), "'tenant' claim is not an identifier"),
+            ("Bearer " + (try await Self.hsToken(Self.valid(String(repeating: "t", count: 201)))), "'tenant' claim is not an identifier"),
             ("Bearer " + (try await Self.hsToken(Self.valid(), secret: "another-secret-of-at-least-32-bytes")), "signature or claims invalid"),
         ]
         for (header, reason) in cases {

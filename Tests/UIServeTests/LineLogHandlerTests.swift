@@ -44,6 +44,20 @@ import Testing
         #expect(line.first?.isNumber == true)
     }
 
+    /// A value from a request or a token (a tenant claim, an error text) cannot forge a line.
+    @Test func controlCharactersAreEscapedSoEveryEventIsOneLine() throws {
+        let pipe = Pipe()
+        defer { close(pipe.read); close(pipe.write) }
+        let sink = LogSink(descriptor: pipe.write)
+        let logger = Logger(label: "t") { LineLogHandler(label: $0, sink: sink) }
+        logger.info("two\nlines", metadata: ["tenant": "t1\r\n2026-11-26T00:00:00+0000 error forged:", "tab": "a\tb", "esc": "\u{1B}[31m"])
+        sink.flush()
+        let text = pipe.available()
+        #expect(text.split(separator: "\n").count == 1, "\(text)")
+        #expect(text.hasSuffix(#" esc=\u{1B}[31m tab=a\tb tenant=t1\r\n2026-11-26T00:00:00+0000 error forged: [UIServeTests] two\nlines"# + "\n"), "\(text)")
+        #expect(LineLogHandler.oneLine("plain text, ünïcode") == "plain text, ünïcode")
+    }
+
     @Test func infoLinesWaitForTheBatchAndAWarningTakesThemAlongInOrder() {
         let pipe = Pipe()
         defer { close(pipe.read); close(pipe.write) }

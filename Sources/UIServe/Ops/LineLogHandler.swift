@@ -38,10 +38,28 @@ struct LineLogHandler: LogHandler {
         line.reserveCapacity(256)
         line += " " + event.level.rawValue + " " + label + ":"
         for (key, value) in all.sorted(by: { $0.key < $1.key }) {
-            line += " " + key + "=" + value.description
+            line += " " + Self.oneLine(key) + "=" + Self.oneLine(value.description)
         }
-        line += " [" + event.source + "] " + event.message.description + "\n"
+        line += " [" + event.source + "] " + Self.oneLine(event.message.description) + "\n"
         // Warnings and errors go out at once (with everything before them); info lines in batches.
         sink.append(line, urgent: event.level >= .warning)
+    }
+
+    /// `text` with control characters written as escapes (`\n`, `\r`, `\t`, `\u{1B}`): a value
+    /// from a request or a token never starts a log line of its own. Most text has none and is
+    /// returned as it is.
+    static func oneLine(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) else { return text }
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            case "\t": escaped += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F: escaped += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
     }
 }
