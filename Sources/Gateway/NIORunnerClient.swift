@@ -15,6 +15,8 @@ public final class NIORunnerClient: RunnerClient, Sendable {
     public let port: Int
     /// The request target of `/v1/execute` under the base URL's path.
     let target: String
+    /// The `host` field of every request.
+    let hostField: String
     let group: any EventLoopGroup
     let maxIdle: Int
     /// Idle kept-alive connections, by event loop (up to `maxIdle` per loop).
@@ -47,6 +49,9 @@ public final class NIORunnerClient: RunnerClient, Sendable {
             port = 80
         }
         target = path + "/v1/execute"
+        // RFC 9110 §7.2 (URI authority syntax): an IPv6 host is bracketed, the default port left out.
+        let bracketed = host.contains(":") ? "[" + host + "]" : host
+        hostField = port == 80 ? bracketed : "\(bracketed):\(port)"
         self.group = group
         self.maxIdle = maxIdle
     }
@@ -68,6 +73,11 @@ public final class NIORunnerClient: RunnerClient, Sendable {
     /// going to the group's next loop; completes on the connection's loop.
     private func call(on eventLoop: (any EventLoop)?, body: [UInt8], headers: [(String, String)], deadline: NIODeadline,
                       maxResponseBytes: Int) -> EventLoopFuture<RunnerReply> {
+        // Checked before a connection is taken: NIO's validator would refuse the head only after
+        // the body had been queued behind it.
+        guard headers.allSatisfy({ Self.isFieldValue($0.1) }) else {
+            return (eventLoop ?? group.next()).makeFailedFuture(RunnerFailure.connection("a header value the Runner request cannot carry"))
+        }
         let head = requestHead(headers: headers, contentLength: body.count)
         // A kept-alive connection of the caller's own loop: the call starts at once, no future in between.
         if let eventLoop, eventLoop.inEventLoop, let channel = pooled(on: eventLoop) {
@@ -78,9 +88,14 @@ public final class NIORunnerClient: RunnerClient, Sendable {
         }
     }
 
+    /// RFC 9110 §5.5: visible characters, SP, HTAB and obs-text; no CR, LF, NUL or other control.
+    static func isFieldValue(_ value: String) -> Bool {
+        value.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
+    }
+
     private func requestHead(headers: [(String, String)], contentLength: Int) -> HTTPRequestHead {
         var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target)
-        head.headers.add(name: "host", value: port == 80 ? host : "\(host):\(port)")
+        head.headers.add(name: "host", value: hostField)
         for (name, value) in headers { head.headers.add(name: name, value: value) }
         head.headers.add(name: "content-length", value: String(contentLength))
         return head

@@ -59,14 +59,14 @@ import Testing
             }
         }
 
-        static func with(_ body: (ScriptedServer) async throws -> Void) async throws {
+        static func with(host: String = "127.0.0.1", _ body: (ScriptedServer) async throws -> Void) async throws {
             let server = ScriptedServer()
             server.channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .childChannelInitializer { channel in
                     server.accepted.add(1, ordering: .relaxed)
                     return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(Connection(server: server)) }
                 }
-                .bind(host: "127.0.0.1", port: 0).get()
+                .bind(host: host, port: 0).get()
             do {
                 try await body(server)
             } catch {
@@ -95,6 +95,15 @@ import Testing
             #expect(head.lowercased().contains("host: 127.0.0.1:\(server.port)"))
             #expect(head.lowercased().contains("content-length: 7"))
             #expect(head.lowercased().contains("x-request-id: r1"))
+        }
+    }
+
+    @Test func anIPv6RunnerGetsABracketedHostField() async throws {
+        try await ScriptedServer.with(host: "::1") { server in
+            let client = try #require(NIORunnerClient(baseURL: "http://[::1]:\(server.port)"))
+            #expect(try await Self.call(client) == (200, "{}"))
+            let head = try #require(server.requests.withLock { $0.first })
+            #expect(head.lowercased().contains("\r\nhost: [::1]:\(server.port)\r\n"), "\(head)")
         }
     }
 
@@ -168,6 +177,24 @@ import Testing
             #expect(server.requests.withLock { $0.count } == 4)
             await #expect(throws: RunnerFailure.timeout) { try await onLoop(.milliseconds(200), hang: true) }
             #expect(try await onLoop() == (200, "{}"))
+        }
+    }
+
+    @Test func aHeaderValueThatCouldEndItsFieldFailsTheCallAndSendsNothing() async throws {
+        try await ScriptedServer.with { server in
+            let client = try #require(NIORunnerClient(baseURL: "http://127.0.0.1:\(server.port)"))
+            for value in ["t1\r\nx-injected: 1", "t1\n", "nul\u{0}", "del\u{7F}"] {
+                do {
+                    _ = try await client.execute(body: [], headers: [("x-alga-tenant", value)], timeout: .seconds(5), maxResponseBytes: 1 << 20)
+                    Issue.record("a call with a control character in a header value was sent")
+                } catch let failure as RunnerFailure {
+                    guard case .connection = failure else { Issue.record("\(failure)"); return }
+                }
+            }
+            #expect(server.accepted.load(ordering: .relaxed) == 0)
+            // Tabs, spaces and obs-text are field content.
+            let sent = try await client.execute(body: [], headers: [("x-ext-a", "a\tb c \u{E9}")], timeout: .seconds(5), maxResponseBytes: 1 << 20)
+            #expect(sent.status == 200)
         }
     }
 
