@@ -135,6 +135,11 @@ struct Configuration: Sendable {
         }
         usage = UsageRecorder.Configuration(dailyQuota: try value("EXT_GATEWAY_DAILY_QUOTA").map { _ in Int(try integer("EXT_GATEWAY_DAILY_QUOTA", 1)) },
                                             capacity: Int(try integer("EXT_GATEWAY_LOG_BUFFER_ROWS", 10_000)))
+        // It goes into every Runner request's `authorization` field: a space or control character
+        // would fail every call at run time (or, unchecked, start another field).
+        if let token = gateway.runnerServiceToken, token.isEmpty || !token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+            throw UIServeError.configuration("RUNNER_SERVICE_TOKEN must be visible ASCII without spaces")
+        }
         adminToken = value("UISERVE_ADMIN_TOKEN")
         if let adminToken, adminToken.utf8.count < 16 {
             throw UIServeError.configuration("UISERVE_ADMIN_TOKEN must be at least 16 characters")
