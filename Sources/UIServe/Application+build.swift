@@ -73,7 +73,7 @@ enum UIServeApplication {
 /// The request id: the client's `x-request-id` when it is a sane token, else a new one: a random
 /// per-process prefix and a counter (unique, cheap: no UUID per request).
 enum RequestIdentifier {
-    private static let prefix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    static let prefix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
     private static let counter = Atomic<UInt64>(0)
 
     static func from(_ header: String?) -> String {
@@ -81,7 +81,25 @@ enum RequestIdentifier {
             header.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f || $0 == 0x2e || $0 == 0x3a }) {
             return header
         }
-        let next = counter.add(1, ordering: .relaxed).newValue
-        return prefix + "-" + String(next, radix: 16)
+        return identifier(counter.add(1, ordering: .relaxed).newValue)
+    }
+
+    /// `<prefix>-<counter in hex>`.
+    static func identifier(_ next: UInt64) -> String {
+        // Formatted into one buffer: one allocation per id (interpolation and `String(radix:)` made three).
+        return String(unsafeUninitializedCapacity: prefix.utf8.count + 17) { buffer in
+            var count = 0
+            for byte in prefix.utf8 { buffer[count] = byte; count += 1 }
+            buffer[count] = UInt8(ascii: "-")
+            count += 1
+            var digits = 1
+            while digits < 16 && next >> (4 * UInt64(digits)) != 0 { digits += 1 }
+            for index in (0..<digits).reversed() {
+                let nibble = UInt8((next >> (4 * UInt64(index))) & 0xF)
+                buffer[count] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+                count += 1
+            }
+            return count
+        }
     }
 }

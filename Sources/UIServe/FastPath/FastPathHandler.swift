@@ -71,8 +71,8 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var quiescing = false
     private var quiesceHeld = false
     private var unflushed = false
-    /// Completes when the last response written here has left (or failed).
-    private var lastWrite: EventLoopFuture<Void>?
+    /// Whether any response was written here (a graceful shutdown then waits for them to leave).
+    private var answeredHere = false
 
     init(answerers: Answerers, rawWriter: ChannelHandlerContext) {
         self.answerers = answerers
@@ -154,20 +154,21 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// Writes an answer (flushed at the end of the read batch). No promise per answer: a graceful
+    /// shutdown learns when they have all left from one empty write after them (`forwardQuiesce`).
     private func writeAnswer(_ bytes: ByteBuffer, _ body: ExtUIAnswerer.Body, context: ChannelHandlerContext) {
-        let written = context.eventLoop.makePromise(of: Void.self)
+        rawWriter.write(NIOAny(bytes), promise: nil)
         switch body {
         case .none:
-            rawWriter.write(NIOAny(bytes), promise: written)
+            break
         case .bytes(let buffer):
-            rawWriter.write(NIOAny(bytes), promise: nil)
-            rawWriter.write(NIOAny(buffer), promise: written)
+            rawWriter.write(NIOAny(buffer), promise: nil)
         case .region(let region, let handle):
-            rawWriter.write(NIOAny(bytes), promise: nil)
+            let written = context.eventLoop.makePromise(of: Void.self)
             rawWriter.write(NIOAny(IOData.fileRegion(region)), promise: written)
             written.futureResult.assumeIsolated().whenComplete { _ in try? handle.close() }
         }
-        lastWrite = written.futureResult
+        answeredHere = true
         unflushed = true
     }
 
@@ -210,9 +211,12 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if waiting || collecting != nil { quiesceHeld = true } else { forwardQuiesce(context: context) }
     }
 
-    /// The quiesce event, once this handler's written answers have left.
+    /// The quiesce event, once this handler's written answers have left: writes complete in order,
+    /// so an empty write after them completes when they have.
     private func forwardQuiesce(context: ChannelHandlerContext) {
-        guard let lastWrite else { return context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
-        lastWrite.assumeIsolated().whenComplete { _ in context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+        guard answeredHere else { return context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
+        let drained = context.eventLoop.makePromise(of: Void.self)
+        rawWriter.writeAndFlush(NIOAny(context.channel.allocator.buffer(capacity: 0)), promise: drained)
+        drained.futureResult.assumeIsolated().whenComplete { _ in context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
     }
 }
