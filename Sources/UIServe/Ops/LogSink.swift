@@ -77,10 +77,10 @@ final class LogSink: Sendable {
     private func startFlusherOnce() {
         guard !flusherStarted.load(ordering: .relaxed),
               flusherStarted.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged else { return }
-        let microseconds = useconds_t(interval / .microseconds(1))
+        let seconds = interval / .seconds(1)
         Thread.detachNewThread { [weak self] in
             while true {
-                usleep(microseconds)
+                Thread.sleep(forTimeInterval: seconds)
                 guard let sink = self else { return }
                 sink.flush()
             }
