@@ -63,7 +63,13 @@ public struct HeaderPolicy: Sendable {
 
     /// No CR, LF, NUL or other control characters but tab, and not longer than the limit.
     func isSafe(_ value: String) -> Bool {
-        value.utf8.count <= maxValueBytes && !value.unicodeScalars.contains { ($0.value < 0x20 && $0.value != 0x09) || $0.value == 0x7f }
+        value.utf8.count <= maxValueBytes && Self.isFieldValue(value)
+    }
+
+    /// RFC 9110 §5.5: visible characters, SP, HTAB and obs-text; no CR, LF, NUL or other control
+    /// (every control character is one byte in UTF-8, so bytes are checked).
+    static func isFieldValue(_ value: String) -> Bool {
+        value.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
     }
 
     /// An HTTP token (RFC 9110 §5.6.2).

@@ -75,7 +75,7 @@ public final class NIORunnerClient: RunnerClient, Sendable {
                       maxResponseBytes: Int) -> EventLoopFuture<RunnerReply> {
         // Checked before a connection is taken: NIO's validator would refuse the head only after
         // the body had been queued behind it.
-        guard headers.allSatisfy({ Self.isFieldValue($0.1) }) else {
+        guard headers.allSatisfy({ HeaderPolicy.isFieldValue($0.1) }) else {
             return (eventLoop ?? group.next()).makeFailedFuture(RunnerFailure.connection("a header value the Runner request cannot carry"))
         }
         let head = requestHead(headers: headers, contentLength: body.count)
@@ -86,11 +86,6 @@ public final class NIORunnerClient: RunnerClient, Sendable {
         return connection(on: eventLoop, deadline: deadline, pooled: true).flatMap { channel, reused in
             self.send(head: head, body: body, on: channel, reused: reused, deadline: deadline, maxResponseBytes: maxResponseBytes)
         }
-    }
-
-    /// RFC 9110 §5.5: visible characters, SP, HTAB and obs-text; no CR, LF, NUL or other control.
-    static func isFieldValue(_ value: String) -> Bool {
-        value.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
     }
 
     private func requestHead(headers: [(String, String)], contentLength: Int) -> HTTPRequestHead {
