@@ -79,12 +79,13 @@ public final class NIORunnerClient: RunnerClient, Sendable {
             return (eventLoop ?? group.next()).makeFailedFuture(RunnerFailure.connection("a header value the Runner request cannot carry"))
         }
         let head = requestHead(headers: headers, contentLength: body.count)
-        // A kept-alive connection of the caller's own loop: the call starts at once, no future in between.
-        if let eventLoop, eventLoop.inEventLoop, let channel = pooled(on: eventLoop) {
-            return send(head: head, body: body, on: channel, reused: true, deadline: deadline, maxResponseBytes: maxResponseBytes)
+        if let channel = pooled(on: eventLoop) {
+            let start = { self.send(head: head, body: body, on: channel, reused: true, deadline: deadline, maxResponseBytes: maxResponseBytes) }
+            // On the caller's own loop (the gateway's event-loop answers) the call starts at once, no future in between.
+            return channel.eventLoop.inEventLoop ? start() : channel.eventLoop.flatSubmit(start)
         }
-        return connection(on: eventLoop, deadline: deadline, pooled: true).flatMap { channel, reused in
-            self.send(head: head, body: body, on: channel, reused: reused, deadline: deadline, maxResponseBytes: maxResponseBytes)
+        return connect(on: eventLoop, deadline: deadline).flatMap { channel in
+            self.send(head: head, body: body, on: channel, reused: false, deadline: deadline, maxResponseBytes: maxResponseBytes)
         }
     }
 
@@ -115,7 +116,7 @@ public final class NIORunnerClient: RunnerClient, Sendable {
                 guard error is StaleConnection else { return promise.fail(error) }
                 let lost = RunnerFailure.connection("the Runner closed the connection without answering")
                 guard reused else { return promise.fail(lost) }
-                self.connection(on: eventLoop, deadline: deadline, pooled: false).flatMap { fresh, _ in
+                self.connect(on: eventLoop, deadline: deadline).flatMap { fresh in
                     self.send(head: head, body: body, on: fresh, reused: false, deadline: deadline, maxResponseBytes: maxResponseBytes)
                 }.cascade(to: promise)
             }
@@ -125,26 +126,20 @@ public final class NIORunnerClient: RunnerClient, Sendable {
         return promise.futureResult
     }
 
-    /// An idle pooled connection of `eventLoop` that is still open.
-    private func pooled(on eventLoop: any EventLoop) -> (any Channel)? {
-        let key = ObjectIdentifier(eventLoop)
-        while let channel = idle.withLock({ $0[key]?.popLast() }) {
+    /// An idle pooled connection of `eventLoop` (nil: of any loop) that is still open.
+    private func pooled(on eventLoop: (any EventLoop)?) -> (any Channel)? {
+        while let channel = idle.withLock({ idle -> (any Channel)? in
+            if let eventLoop { return idle[ObjectIdentifier(eventLoop)]?.popLast() }
+            guard let key = idle.first(where: { !$0.value.isEmpty })?.key else { return nil }
+            return idle[key]?.popLast()
+        }) {
             if channel.isActive { return channel }
         }
         return nil
     }
 
-    /// An idle pooled connection of `eventLoop` (nil: of any loop) that is still open (when
-    /// `pooled`), else a new one on that loop (nil: the group's next) within the deadline; says
-    /// whether it was reused.
-    private func connection(on preferred: (any EventLoop)?, deadline: NIODeadline, pooled: Bool) -> EventLoopFuture<(any Channel, reused: Bool)> {
-        while pooled, let channel = idle.withLock({ idle in
-            if let preferred { return idle[ObjectIdentifier(preferred)]?.popLast() }
-            guard let key = idle.first(where: { !$0.value.isEmpty })?.key else { return nil }
-            return idle[key]?.popLast()
-        }) {
-            if channel.isActive { return channel.eventLoop.makeSucceededFuture((channel, true)) }
-        }
+    /// A new connection on `preferred` (nil: the group's next loop) within the deadline.
+    private func connect(on preferred: (any EventLoop)?, deadline: NIODeadline) -> EventLoopFuture<any Channel> {
         let eventLoop = preferred ?? group.next()
         let timeout = deadline - .now()
         guard timeout > .zero else { return eventLoop.makeFailedFuture(RunnerFailure.timeout) }
@@ -160,7 +155,7 @@ public final class NIORunnerClient: RunnerClient, Sendable {
             .connect(host: host, port: port)
             .map { channel in
                 self.connectionsOpened.add(1, ordering: .relaxed)
-                return (channel, false)
+                return channel
             }
             .flatMapErrorThrowing { error in
                 if let error = error as? ChannelError, error == .connectTimeout(timeout) { throw RunnerFailure.timeout }
