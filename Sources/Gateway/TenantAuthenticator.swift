@@ -118,7 +118,7 @@ extension TenantAuthenticator {
     /// Runner's `x-alga-tenant` header, the execution log and the log line, where a CR or LF from a
     /// claim would start a header or a log line of its own.
     static func isTenantIdentifier(_ tenant: String) -> Bool {
-        (1...200).contains(tenant.utf8.count) && tenant.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+        (1...200).contains(tenant.utf8.count) && tenant.isVisibleASCII
     }
 
     /// The outcome when it is known without verifying a signature (no bearer token, or a token

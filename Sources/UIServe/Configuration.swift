@@ -137,7 +137,7 @@ struct Configuration: Sendable {
                                             capacity: Int(try integer("EXT_GATEWAY_LOG_BUFFER_ROWS", 10_000)))
         // It goes into every Runner request's `authorization` field: a space or control character
         // would fail every call at run time (or, unchecked, start another field).
-        if let token = gateway.runnerServiceToken, token.isEmpty || !token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+        if let token = gateway.runnerServiceToken, token.isEmpty || !token.isVisibleASCII {
             throw UIServeError.configuration("RUNNER_SERVICE_TOKEN must be visible ASCII without spaces")
         }
         adminToken = value("UISERVE_ADMIN_TOKEN")

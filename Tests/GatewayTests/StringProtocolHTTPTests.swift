@@ -8,4 +8,11 @@ import Testing
         #expect(path.hasEmptySegment == expected)
         #expect(path.hasEmptySegment == path.contains("//"))
     }
+
+    @Test(arguments: [("t1", true), ("", true), ("!~azAZ09-_.:/?#[]@", true), ("a b", false), ("a\tb", false), ("a\r\nb", false),
+                      ("nul\u{0}", false), ("del\u{7F}", false), ("é", false), ("日本", false)] as [(String, Bool)])
+    func visibleASCII(_ text: String, _ expected: Bool) {
+        #expect(text.isVisibleASCII == expected)
+        #expect(text[...].isVisibleASCII == expected)
+    }
 }

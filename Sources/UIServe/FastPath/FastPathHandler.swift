@@ -49,7 +49,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The method and fields as Hummingbird's codec converts them (the first Host becomes the
     /// authority), for an HTTP/1.1 keep-alive request with a visible-ASCII target; nil otherwise.
     static func converted(_ head: HTTPRequestHead) -> (HTTPRequest.Method, HTTPFields)? {
-        guard head.version == .http1_1, head.isKeepAlive, head.uri.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }),
+        guard head.version == .http1_1, head.isKeepAlive, head.uri.isVisibleASCII,
             let method = try? HTTPRequest.Method(head.method)
         else { return nil }
         return (method, HTTPFields(head.headers, splitCookie: false))
