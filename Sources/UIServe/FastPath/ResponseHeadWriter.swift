@@ -6,7 +6,7 @@ import NIOHTTP1
 /// for answers written past the encoder (`FastPathHandler`): the status line, the fields as given,
 /// then `Date` and `Server` (which Hummingbird adds last).
 struct ResponseHeadWriter: Sendable {
-    let date = DateHeader()
+    let date = SecondlyText(HTTPDate.format)
     let serverName: String
 
     /// The head's bytes. Statuses that never carry content (1xx, 204, 304) lose `Content-Length`

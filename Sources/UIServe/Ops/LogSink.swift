@@ -19,8 +19,8 @@ final class LogSink: Sendable {
     /// Lines not yet written. Writes happen under this lock, so batches never interleave or reorder.
     private let pending = Mutex<[UInt8]>([])
     private let flusherStarted = Atomic<Bool>(false)
-    /// The timestamp of the current second, formatted once per second rather than once per line.
-    private let clock = Mutex<(second: time_t, text: String)>((-1, ""))
+    /// The time at the start of each line, formatted once per second rather than once per line.
+    private let clock = SecondlyText(LogSink.localTimestamp)
 
     init(descriptor: Int32, capacity: Int = 32 << 10, interval: Duration = .milliseconds(100)) {
         self.descriptor = descriptor
@@ -45,19 +45,15 @@ final class LogSink: Sendable {
     }
 
     /// `2026-11-26T02:03:42+0000`, local time, as swift-log's `StreamLogHandler` writes it.
-    func timestamp() -> String {
-        let now = time(nil)
-        return clock.withLock { clock in
-            if clock.second != now {
-                var copy = now
-                var parts = tm()
-                localtime_r(&copy, &parts)
-                var bytes = [Int8](repeating: 0, count: 64)
-                let count = strftime(&bytes, bytes.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
-                clock = (now, String(decoding: bytes.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self))
-            }
-            return clock.text
-        }
+    func timestamp() -> String { clock.value }
+
+    private static func localTimestamp(_ seconds: Int64) -> String {
+        var time = time_t(seconds)
+        var parts = tm()
+        localtime_r(&time, &parts)
+        var bytes = [Int8](repeating: 0, count: 64)
+        let count = strftime(&bytes, bytes.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
+        return String(decoding: bytes.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private func write(_ buffer: inout [UInt8]) {
