@@ -43,9 +43,68 @@ import Testing
         }
     }
 
-    @Test func gzipIsDeterministic() {
+    @Test func codecsAreDeterministic() throws {
         let input = Array(String(repeating: "abc", count: 1000).utf8)
-        #expect(GzipCodec.compress(input) == GzipCodec.compress(input))
-        #expect(BrotliCodec.compress(input) == BrotliCodec.compress(input))
+        #expect(try GzipCodec().compressed(input) == GzipCodec().compressed(input))
+        #expect(try BrotliCodec(quality: 11, sizeHint: 3000).compressed(input) == BrotliCodec(quality: 11, sizeHint: 3000).compressed(input))
+    }
+
+    /// A file of several read chunks, at both brotli qualities (best up to the limit, the lower one
+    /// past it), fed in pieces: each variant decompresses with stock tools to the original bytes.
+    @Test(arguments: [Int64(1) << 20, 64 << 10])
+    func largeFilesAreCompressedInChunks(bestQualityLimit: Int64) throws {
+        try Fixtures.withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir + "/ui/js", withIntermediateDirectories: true)
+            var generator = SystemRandomNumberGenerator()
+            let words = (0..<500).map { _ in String((0..<8).map { _ in "abcdefghij".randomElement(using: &generator)! }) }
+            var text = ""
+            while text.utf8.count < 700_000 { text += "const \(words.randomElement(using: &generator)!) = 1;\n" }
+            let original = Data(text.utf8)
+            try original.write(to: URL(fileURLWithPath: dir + "/ui/js/big.js"))
+            var precompressor = Precompressor()
+            precompressor.bestQualityLimit = bestQualityLimit
+            let files = try precompressor.addVariants(root: dir, files: [
+                "js/big.js": .init(size: Int64(original.count), sha256: "x", mediaType: "text/javascript; charset=utf-8"),
+            ])
+            let variants = try #require(files["js/big.js"]?.variants)
+            for (coding, tool) in [("br", "brotli"), ("gzip", "gzip")] {
+                let variant = try #require(variants[coding])
+                let restored = try Shell.run("/bin/sh", ["-c", "\(tool) -dc < '\(dir)/\(variant.path)'"])
+                #expect(Data(restored.output.utf8) == original, "\(coding)")
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + variant.path))
+                #expect(variant.size == Int64(bytes.count))
+                #expect(variant.sha256 == ContentHash(digest: LibCrypto.SHA256.digest(bytes)).hex)
+                #expect(variant.size < Int64(original.count) / 2)
+            }
+        }
+    }
+
+    @Test func aVariantThatSavesTooLittleIsNotKept() throws {
+        try Fixtures.withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir + "/ui", withIntermediateDirectories: true)
+            var generator = SystemRandomNumberGenerator()
+            let noise = Data((0..<8192).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            try noise.write(to: URL(fileURLWithPath: dir + "/ui/noise.txt"))
+            let files = try Precompressor().addVariants(root: dir, files: [
+                "noise.txt": .init(size: 8192, sha256: "x", mediaType: "text/plain; charset=utf-8"),
+            ])
+            #expect(files["noise.txt"]?.variants == nil)
+            for coding in ["br", "gzip"] {
+                #expect(!FileManager.default.fileExists(atPath: dir + "/variants/\(coding)/noise.txt"))
+            }
+        }
+    }
+
+    @Test func aFileWhoseSizeDiffersFromTheIndexIsRefused() throws {
+        try Fixtures.withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir + "/ui", withIntermediateDirectories: true)
+            try Data(String(repeating: "uiserve ", count: 400).utf8).write(to: URL(fileURLWithPath: dir + "/ui/a.txt"))
+            for size: Int64 in [3000, 3300] {
+                #expect(throws: BundleIndexError.self) {
+                    try Precompressor().addVariants(root: dir, files: ["a.txt": .init(size: size, sha256: "x", mediaType: "text/plain; charset=utf-8")])
+                }
+                try? FileManager.default.removeItem(atPath: dir + "/variants")
+            }
+        }
     }
 }

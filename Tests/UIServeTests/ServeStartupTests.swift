@@ -28,7 +28,7 @@ import Testing
             server.arguments = ["serve", "--port", String(port)]
             server.environment = ["REGISTRY_URL": "sqlite://\(dir)/registry.sqlite", "EXT_CACHE_ROOT": dir + "/cache", "SIGNING_POLICY": "off",
                                   "BUNDLE_STORE_BASE": dir + "/store", "EXT_GATEWAY_DAILY_QUOTA": "500", "PATH": "/usr/bin:/bin"]
-            FileManager.default.createFile(atPath: dir + "/out.txt", contents: nil)
+            _ = FileManager.default.createFile(atPath: dir + "/out.txt", contents: nil)
             server.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/out.txt"))
             server.standardError = FileHandle.nullDevice
             try server.run()
