@@ -4,14 +4,15 @@
 # like with like on this shared machine. Files of 1 KiB, 32 KiB, 1 MiB (held in uiserve's memory) and
 # 4 MiB (streamed from disk), with and without
 # `Accept-Encoding: br, gzip`. Also reports uiserve's peak RSS (VmHWM).
-# Each case runs in alternating rounds (uiserve, nginx, uiserve, nginx, …) and reports the median
-# of each server's rounds: this machine's load drifts by 10-20% over seconds, and one run of each,
-# back to back, put that drift into the ratio.
+# Each case runs in alternating rounds (uiserve, nginx, uiserve, nginx, …). The ratio is the median
+# of the rounds' ratios, each of two runs seconds apart: this machine's load drifts by 10-20% over
+# seconds, and one run of each, back to back, put that drift into the ratio. The lowest and highest
+# round show how much noise is left.
 # Usage: bench/ext-ui-vs-nginx.sh [seconds-per-run] [rounds]   (writes bench/results/ext-ui-<date>.md)
 set -eu
 cd "$(dirname "$0")/.."
-seconds=${1:-10}
-rounds=${2:-3}
+seconds=${1:-4}
+rounds=${2:-5}
 sh scripts/setup.sh nginx-light wrk curl
 swift build -c release --product uiserve >&2
 uiserve="$(swift build -c release --show-bin-path)/uiserve"
@@ -97,29 +98,31 @@ done
 
 rps() { wrk -t2 -c64 -d"${seconds}s" --latency "$@" 2>/dev/null | awk '/Requests\/sec/ {print $2}'; }
 median() { tr ' ' '\n' | grep . | sort -g | awk '{v[NR]=$1} END {print (NR % 2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-# Alternating rounds of one case on both servers: "<uiserve median> <nginx median>".
+# Alternating rounds of one case on both servers: "<uiserve median> <nginx median> <ratio> <ratio range>",
+# where the ratio is the median of each round's uiserve/nginx (a round's two runs are seconds apart,
+# so the machine's slower drift cancels out of it) and the range is the lowest and highest of them.
 compare() {
   url_path=$1; shift
-  us=""; ns=""
+  us=""; ns=""; rs=""
   for _ in $(seq "$rounds"); do
-    us="$us $(rps "$@" "$base/$url_path")"
-    ns="$ns $(rps "$@" "http://127.0.0.1:18091/$url_path")"
+    u=$(rps "$@" "$base/$url_path")
+    n=$(rps "$@" "http://127.0.0.1:18091/$url_path")
+    us="$us $u"; ns="$ns $n"; rs="$rs $(awk -v u="$u" -v n="$n" 'BEGIN {printf "%.3f", u / n}')"
   done
-  echo "$(echo $us | median) $(echo $ns | median)"
+  echo "$(echo $us | median) $(echo $ns | median) $(echo $rs | median) $(echo $rs | tr ' ' '\n' | sort -g | sed -n '1p;$p' | tr '\n' ' ')"
 }
 out="bench/results/ext-ui-$(date -u +%Y-%m-%d).md"
 mkdir -p bench/results
 {
-  echo "# /ext-ui/ vs nginx ($(date -u +%Y-%m-%dT%H:%MZ), wrk -t2 -c64 -d${seconds}s, median of $rounds alternating rounds, loopback, $(nproc) cores shared by client and server)"
+  echo "# /ext-ui/ vs nginx ($(date -u +%Y-%m-%dT%H:%MZ), wrk -t2 -c64 -d${seconds}s, $rounds alternating rounds, loopback, $(nproc) cores shared by client and server)"
   echo
-  echo "| file | Accept-Encoding | uiserve req/s | nginx req/s | ratio |"
-  echo "|---|---|---|---|---|"
+  echo "| file | Accept-Encoding | uiserve req/s | nginx req/s | ratio (median of rounds) | lowest, highest round |"
+  echo "|---|---|---|---|---|---|"
   for f in f1k.js f32k.js f1m.js f4m.js; do
     for enc in none "br, gzip"; do
-      if [ "$enc" = none ]; then pair=$(compare "$f"); else pair=$(compare "$f" -H "Accept-Encoding: $enc"); fi
-      u=${pair% *}; n=${pair#* }
-      ratio=$(python3 -c "print(f'{float(\"$u\")/float(\"$n\"):.2f}')")
-      echo "| $f | $enc | $u | $n | ${ratio}× |"
+      if [ "$enc" = none ]; then result=$(compare "$f"); else result=$(compare "$f" -H "Accept-Encoding: $enc"); fi
+      set -- $result
+      printf '| %s | %s | %s | %s | %.2f× | %.2f×, %.2f× |\n' "$f" "$enc" "$1" "$2" "$3" "$4" "$5"
     done
   done
   echo
