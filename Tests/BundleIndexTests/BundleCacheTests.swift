@@ -164,6 +164,7 @@ import Testing
             let (cache, store) = try await Self.setUp(dir) { $0.maxCacheBytes = demoBytes * 3 / 2; $0.evictionGrace = .zero }
             let first = try await cache.bundle(for: Self.demoRecord)
             #expect(first.index.totalBytes <= demoBytes)
+            let generation = cache.generation
             let reader = try #require(FileHandle(forReadingAtPath: first.filePath("style.css")))
             let head = try reader.read(upToCount: 100)
             var records: [BundleRecord] = []
@@ -175,6 +176,7 @@ import Testing
             }
             // The first bundle was evicted and its tree removed, but the open file still reads to the end.
             #expect(cache.cached(Self.demoRecord.contentHash) == nil)
+            #expect(cache.generation != generation)
             #expect(!FileManager.default.fileExists(atPath: first.root))
             let rest = try reader.readToEnd() ?? Data()
             #expect((head?.count ?? 0) + rest.count == Int(first.index.files["style.css"]!.size))
@@ -195,7 +197,11 @@ import Testing
         try await Fixtures.withTemporaryDirectory { dir in
             let (cache, _) = try await Self.setUp(dir) { $0.evictionGrace = .zero }
             let bundle = try await cache.bundle(for: Self.demoRecord)
+            let generation = cache.generation
+            cache.updateDenylist([])
+            #expect(cache.generation == generation, "nothing left the cache")
             cache.updateDenylist([Self.demoRecord.contentHash])
+            #expect(cache.generation != generation, "a denied bundle moves the generation")
             #expect(cache.cached(Self.demoRecord.contentHash) == nil)
             #expect(!FileManager.default.fileExists(atPath: bundle.root))
             do {

@@ -1,4 +1,6 @@
+import NIOCore
 import NIOHTTP1
+import Prometheus
 import Testing
 
 @testable import UIServe
@@ -30,5 +32,33 @@ import Testing
         #expect(AnswerMemo.key(Self.head([], method: .HEAD))?.0.isHead == true)
         #expect(AnswerMemo.key(Self.head([], method: .POST)) == nil)
         #expect(AnswerMemo.key(Self.head([("Accept-Encoding", "br")]))?.0 != AnswerMemo.key(Self.head([("Accept-Encoding", "gzip")]))?.0)
+    }
+
+    static func entry(_ body: String) -> AnswerMemo.Entry {
+        let allocator = ByteBufferAllocator()
+        return AnswerMemo.Entry(body: allocator.buffer(string: body), before: allocator.buffer(string: "a"), after: allocator.buffer(string: "b"),
+                                validUntil: .now + .seconds(60), counters: HTTPMetrics(factory: PrometheusMetricsFactory(registry: PrometheusCollectorRegistry())).counters(path: "/ext-ui/", status: 200, countingBytes: true),
+                                contentLength: body.utf8.count)
+    }
+
+    /// Entries live only while both caches stay at the generations they were made under: a move
+    /// of either drops them all at the next lookup, and an entry made before a move is not kept.
+    @Test func entriesDoNotOutliveTheirGenerations() throws {
+        let memo = AnswerMemo()
+        let key = try #require(AnswerMemo.key(Self.head([]))).0
+        let other = AnswerMemo.Key(target: "/ext-ui/a/b/d.js", isHead: false)
+        let start = AnswerMemo.Generations(bundles: 1, files: 1)
+        #expect(memo.lookup(key, generations: start) == nil)
+        memo.store(Self.entry("x"), for: key, madeUnder: start)
+        memo.store(Self.entry("y"), for: other, madeUnder: start)
+        #expect(memo.lookup(key, generations: start)?.body == ByteBufferAllocator().buffer(string: "x"))
+        for moved in [AnswerMemo.Generations(bundles: 2, files: 1), AnswerMemo.Generations(bundles: 2, files: 2)] {
+            #expect(memo.lookup(key, generations: moved) == nil)
+            #expect(memo.lookup(other, generations: moved) == nil, "every entry is dropped, not only the one looked up")
+            memo.store(Self.entry("x"), for: key, madeUnder: start)
+            #expect(memo.lookup(key, generations: moved) == nil, "made before the move")
+            memo.store(Self.entry("x"), for: key, madeUnder: moved)
+            #expect(memo.lookup(key, generations: moved) != nil)
+        }
     }
 }

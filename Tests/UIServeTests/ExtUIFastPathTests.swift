@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdTesting
+import Logging
 import Testing
 
 @testable import UIServe
@@ -26,6 +27,19 @@ import Testing
         let text = String(decoding: try await connection.response().body, as: UTF8.self)
         return text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
             .flatMap { Double($0.split(separator: " ")[1]) }.map { Int($0) }
+    }
+
+    /// Sends `target` until an answer comes from the memo (the file must first be held by the hot
+    /// cache, which a loaded machine may take a few requests to fill); the memo's answer count.
+    static func requestUntilRemembered(_ target: String, on connection: RawHTTPConnection, port: Int) async throws -> Int {
+        var remembered = 0
+        for _ in 0..<100 where remembered == 0 {
+            try await connection.send(request(target))
+            #expect(try await connection.response().status == 200)
+            remembered = try await metric("uiserve_ext_ui_memo_answers_total", port: port) ?? 0
+            if remembered == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        return remembered
     }
 
     /// Each request is sent with `Connection: close` (always passed on to Hummingbird) and then
@@ -185,20 +199,38 @@ import Testing
             let port = try #require(client.port)
             let target = ExtUIRouteTests.base(harness) + "/app.js"
             let kept = try RawHTTPConnection(port: port)
-            // Until an answer comes from the memo: the file must first be held by the hot cache,
-            // which a loaded machine may take a few requests to fill.
-            var remembered = 0
-            for _ in 0..<100 where remembered == 0 {
-                try await kept.send(Self.request(target))
-                #expect(try await kept.response().status == 200)
-                remembered = try await Self.metric("uiserve_ext_ui_memo_answers_total", port: port) ?? 0
-                if remembered == 0 { try await Task.sleep(for: .milliseconds(20)) }
-            }
+            let remembered = try await Self.requestUntilRemembered(target, on: kept, port: port)
             #expect(remembered >= 1)
             #expect(try await harness.registry.yank(extensionID: harness.demoExtensionID, version: "1.0.0", actor: "test"))
             try await Task.sleep(for: .milliseconds(1700))
             try await kept.send(Self.request(target))
             #expect(try await kept.response().status == 404)
         }
+    }
+
+    /// A memoized answer is not used once its bundle is denied (as a SIGHUP reload of the denylist
+    /// does), however fresh the registry's answer: the very next request takes the whole path.
+    @Test func theMemoDoesNotOutliveADenial() async throws {
+        let harness = try await ServerHarness.make()
+        do {
+            let cache = try harness.makeCache()
+            let app = try UIServeApplication.build(configuration: harness.configuration, registry: harness.registry, cache: cache, logger: Logger(label: "test"))
+            try await app.test(.live) { client in
+                let port = try #require(client.port)
+                let target = ExtUIRouteTests.base(harness) + "/app.js"
+                let kept = try RawHTTPConnection(port: port)
+                let remembered = try await Self.requestUntilRemembered(target, on: kept, port: port)
+                #expect(remembered >= 1)
+                cache.updateDenylist([harness.demoHash])
+                try await kept.send(Self.request(target))
+                let refused = try await kept.response()
+                #expect(refused.status >= 400, "a denied bundle's file was served")
+                #expect(try await Self.metric("uiserve_ext_ui_memo_answers_total", port: port) == remembered)
+            }
+        } catch {
+            await harness.cleanUp()
+            throw error
+        }
+        await harness.cleanUp()
     }
 }

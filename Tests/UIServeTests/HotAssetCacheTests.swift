@@ -36,4 +36,20 @@ import Testing
             await #expect(throws: BundleIndexError.self) { try await cache.body(hash: Self.hash, path: dir + "/c", size: 20, range: 0...19) }
         }
     }
+
+    /// The generation moves when a held file is let go, and only then (the memo's condition for
+    /// keeping a body it shares with this cache).
+    @Test func theGenerationMovesOnEvictionOnly() async throws {
+        try await Fixtures.withTemporaryDirectory { dir in
+            let cache = HotAssetCache(maxFileBytes: 1000, maxBytes: 1500)
+            for name in ["a", "b"] { try Data(repeating: 1, count: 800).write(to: URL(fileURLWithPath: dir + "/" + name)) }
+            let start = cache.generation
+            _ = try await cache.body(hash: Self.hash, path: dir + "/a", size: 800, range: 0...799)
+            _ = try await cache.body(hash: Self.hash, path: dir + "/a", size: 800, range: 0...9)
+            #expect(cache.generation == start, "a file taken in, or read again, lets nothing go")
+            _ = try await cache.body(hash: Self.hash, path: dir + "/b", size: 800, range: 0...799)
+            #expect(cache.generation != start, "a over the budget was let go")
+            #expect(cache.heldBytes == 800)
+        }
+    }
 }

@@ -68,6 +68,8 @@ public final class BundleCache: Sendable {
     private let clock: @Sendable () -> Date
     private let logger: Logger
     private let state: Mutex<State>
+    /// Bundles taken out of service so far (`generation`).
+    private let removals = Atomic<UInt64>(0)
     private let metrics: CacheMetrics
     private let events: EventLog?
 
@@ -159,6 +161,11 @@ public final class BundleCache: Sendable {
         metrics.hits.increment()
         return bundle
     }
+
+    /// Changes whenever a bundle leaves the cache (evicted, denied or no longer trusted). While it
+    /// is unchanged, every bundle `cached(_:)` returned since it was read is still in service: an
+    /// answer remembered together with it needs no lookup to stay valid.
+    public var generation: UInt64 { removals.load(ordering: .acquiring) }
 
     /// Bytes of the bundles currently in the cache (their files and variants).
     public var cachedBytes: Int64 { state.withLock { $0.book.totalBytes } }
@@ -342,6 +349,8 @@ public final class BundleCache: Sendable {
 
     /// Moves a bundle's tree aside (so a fresh load can take its place) and schedules its deletion.
     private func retire(_ bundle: CachedBundle, reason: String) {
+        // Every removal from `loaded` comes here.
+        removals.add(1, ordering: .releasing)
         metrics.evictions.increment()
         metrics.bytes.record(cachedBytes)
         let aside = trashRoot + "/" + bundle.contentHash.hex + "-" + UUID().uuidString

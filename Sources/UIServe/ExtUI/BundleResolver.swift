@@ -43,6 +43,12 @@ final class BundleResolver: Sendable {
         return cache.hit(hash)
     }
 
+    /// Until when the registry's remembered answer for the pair may be used without asking again;
+    /// nil when there is none.
+    func freshUntil(extensionID: String, hash: ContentHash) -> ContinuousClock.Instant? {
+        records.withLock { $0[Key(extensionID: extensionID, hash: hash)] }.map { $0.checkedAt + recheckAfter }
+    }
+
     /// Resolves through the registry (once per pair and `recheckAfter`) and the cache; throws
     /// `notFound` when the hash is not (or no longer) a published bundle of the extension.
     func resolve(extensionID: String, hash: ContentHash) async throws -> CachedBundle {

@@ -26,11 +26,17 @@ final class HotAssetCache: Sendable {
     /// All kept files together (default 64 MiB).
     let maxBytes: Int64
     private let state = Mutex(State())
+    /// Evictions so far (`generation`).
+    private let evictions = Atomic<UInt64>(0)
 
     init(maxFileBytes: Int64 = 1 << 20, maxBytes: Int64 = 64 << 20) {
         self.maxFileBytes = maxFileBytes
         self.maxBytes = maxBytes
     }
+
+    /// Changes whenever a held file is let go. While it is unchanged, every buffer this cache handed
+    /// out since it was read is still held: a copy of it kept elsewhere adds no memory.
+    var generation: UInt64 { evictions.load(ordering: .acquiring) }
 
     /// The bytes currently held.
     var heldBytes: Int64 { state.withLock { $0.book.totalBytes } }
@@ -69,15 +75,23 @@ final class HotAssetCache: Sendable {
         guard Int64(buffer.readableBytes) == size else {
             throw BundleIndexError(.io, "\(path): size differs from the index")
         }
-        state.withLock { state in
+        // A file another request read meanwhile keeps its first buffer: copies handed out stay the
+        // held one, so they add no memory.
+        let held = state.withLock { state -> ByteBuffer in
+            if let existing = state.buffers[key] {
+                state.book.touch(key)
+                return existing
+            }
             state.buffers[key] = buffer
             state.book.insert(key, bytes: size)
             for victim in state.book.victims(budget: maxBytes, pinned: []) {
                 state.book.remove(victim)
                 state.buffers[victim] = nil
+                evictions.add(1, ordering: .releasing)
             }
+            return buffer
         }
-        return .buffer(Self.slice(buffer, range))
+        return .buffer(Self.slice(held, range))
     }
 
     /// Where a response body comes from.

@@ -12,12 +12,17 @@ import Synchronization
 /// differ. So the route parse, the lookups, the header assembly and the serialization run once per
 /// key. Requests with ranges or preconditions, or with a header given twice, are not memoized.
 ///
-/// Safe by construction: a hit is used only while the resolver still returns the pair's bundle
-/// (its registry answer fresh, the hash not denied, the bundle loaded) with the same publish time,
-/// and the hot cache still holds the body; otherwise the request takes the whole path. The rest of
-/// the head follows from the content hash (content-addressed files, index and variants) and the
-/// process's configuration. Only heads are held (bodies stay in `HotAssetCache` and its budget);
-/// bounded by entry count.
+/// Safe by construction, with no lookup per hit:
+/// - An entry is used only while neither cache has let anything go since it was made (their
+///   generations are unchanged): the bundle it answers from is still loaded and not denied, and
+///   the body it holds is still the hot cache's own buffer. When either generation moves, the next
+///   lookup drops every entry, so an entry never keeps a let-go body alive past one request.
+/// - An entry expires `revalidateAfter` after it was made, and never outlives the registry answer
+///   it rests on (`BundleResolver.freshUntil`): then one request takes the whole path, which asks
+///   the registry again when its answer is stale, and marks the bundle and the file as used in both
+///   caches' LRU order.
+/// - The rest of the head follows from the content hash (content-addressed files, index and
+///   variants) and the process's configuration. Bounded by entry count.
 final class AnswerMemo: Sendable {
     struct Key: Hashable, Sendable {
         var target: String
@@ -27,33 +32,58 @@ final class AnswerMemo: Sendable {
         var secFetchDest: String?
     }
 
+    /// What the entries' validity rests on besides time: the generations of the bundle cache and
+    /// of the hot cache.
+    struct Generations: Equatable, Sendable {
+        var bundles: UInt64
+        var files: UInt64
+    }
+
     struct Entry: Sendable {
-        /// The pair as the target names it, for `BundleResolver.remembered`.
-        var extensionID: String
-        var hash: ContentHash
-        /// What of the bundle the head depends on besides its content (`Last-Modified`). Not the
-        /// bundle itself: an entry must not keep an evicted bundle's index alive.
-        var lastModified: Int64?
-        /// The held file (nil for HEAD).
-        var file: (path: String, size: Int64)?
+        /// The whole file's bytes, shared with the hot cache (nil for HEAD or an empty file).
+        var body: ByteBuffer?
         var before: ByteBuffer
         var after: ByteBuffer
+        var validUntil: ContinuousClock.Instant
         /// The route's request and byte counters for this status, and the bytes to count.
         var counters: HTTPMetrics.Counters
         var contentLength: Int?
     }
 
-    private let entries = Mutex<[Key: Entry]>([:])
+    /// How long an entry answers before one request takes the whole path again.
+    static let revalidateAfter = Duration.seconds(1)
+
+    private struct State {
+        var entries: [Key: Entry] = [:]
+        /// The generations all entries were made under.
+        var generations: Generations?
+    }
+
+    private let state = Mutex(State())
     private let maxEntries: Int
 
     init(maxEntries: Int = 4096) { self.maxEntries = maxEntries }
 
-    func lookup(_ key: Key) -> Entry? { entries.withLock { $0[key] } }
+    /// The entry for `key` when the caches are still at `generations`; when they are not, every
+    /// entry is dropped.
+    func lookup(_ key: Key, generations: Generations) -> Entry? {
+        state.withLock { state in
+            guard state.generations == generations else {
+                state.entries.removeAll()
+                state.generations = generations
+                return nil
+            }
+            return state.entries[key]
+        }
+    }
 
-    func store(_ entry: Entry, for key: Key) {
-        entries.withLock { entries in
-            if entries.count >= maxEntries { entries.removeAll() }
-            entries[key] = entry
+    /// Keeps `entry`, made while the caches were at `generations` (read before the answer was
+    /// made); dropped when they have moved since the last lookup.
+    func store(_ entry: Entry, for key: Key, madeUnder generations: Generations) {
+        state.withLock { state in
+            guard state.generations == generations else { return }
+            if state.entries.count >= maxEntries { state.entries.removeAll() }
+            state.entries[key] = entry
         }
     }
 

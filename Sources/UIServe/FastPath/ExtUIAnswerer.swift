@@ -39,7 +39,11 @@ final class ExtUIAnswerer: Sendable {
     func answer(_ head: HTTPRequestHead, allocator: ByteBufferAllocator) -> (ByteBuffer, Body)? {
         guard head.uri.hasPrefix(UIRoutePath.prefix) else { return nil }
         let memoKey = AnswerMemo.key(head)
-        if let (key, requestIDField) = memoKey, let answer = fromMemo(key, requestIDField: requestIDField, head: head, allocator: allocator) {
+        // Read before the answer is made, so an entry stored with them is dropped if anything left
+        // a cache meanwhile.
+        let generations = AnswerMemo.Generations(bundles: assets.resolver.cache.generation, files: assets.hot.generation)
+        if let (key, requestIDField) = memoKey,
+            let answer = fromMemo(key, generations: generations, requestIDField: requestIDField, head: head, allocator: allocator) {
             return answer
         }
         guard let (method, fields) = FastPathHandler.converted(head) else { return nil }
@@ -69,33 +73,29 @@ final class ExtUIAnswerer: Sendable {
         case .region: replayable = false
         }
         if replayable, let (key, _) = memoKey, response.status == .ok, let (extensionID, bundle) = answer.source,
+            let registryFreshUntil = assets.resolver.freshUntil(extensionID: extensionID, hash: bundle.contentHash),
             let (before, after) = writer.split(response, around: .requestID, allocator: allocator) {
-            memo.store(AnswerMemo.Entry(extensionID: extensionID, hash: bundle.contentHash, lastModified: bundle.lastModified,
-                                        file: key.isHead ? nil : answer.wholeFile, before: before, after: after,
-                                        counters: counters, contentLength: contentLength),
-                       for: key)
+            var held: ByteBuffer?
+            if case .bytes(let buffer) = body { held = buffer }
+            let validUntil = min(ContinuousClock.now + AnswerMemo.revalidateAfter, registryFreshUntil)
+            memo.store(AnswerMemo.Entry(body: held, before: before, after: after, validUntil: validUntil, counters: counters, contentLength: contentLength),
+                       for: key, madeUnder: generations)
         }
         counters.record(bytes: contentLength)
         answered.increment()
         return (writer.serialize(response, allocator: allocator), body)
     }
 
-    /// The memo's answer while the resolver still returns the pair's bundle, published when the
-    /// entry's was, and its body is still held; nil to take the whole path.
-    private func fromMemo(_ key: AnswerMemo.Key, requestIDField: String?, head: HTTPRequestHead, allocator: ByteBufferAllocator) -> (ByteBuffer, Body)? {
-        guard head.version == .http1_1, head.isKeepAlive, let entry = memo.lookup(key),
-            let bundle = assets.resolver.remembered(extensionID: entry.extensionID, hash: entry.hash), bundle.lastModified == entry.lastModified
+    /// The memo's answer while its entry is valid (see `AnswerMemo`); nil to take the whole path.
+    private func fromMemo(_ key: AnswerMemo.Key, generations: AnswerMemo.Generations, requestIDField: String?, head: HTTPRequestHead,
+                          allocator: ByteBufferAllocator) -> (ByteBuffer, Body)? {
+        guard head.version == .http1_1, head.isKeepAlive, let entry = memo.lookup(key, generations: generations),
+            ContinuousClock.now < entry.validUntil
         else { return nil }
-        var body = Body.none
-        if let file = entry.file {
-            guard case .buffer(let buffer)? = assets.hot.bodyWithoutReading(hash: bundle.contentHash, path: file.path, size: file.size, range: 0...(file.size - 1))
-            else { return nil }
-            body = .bytes(buffer)
-        }
         let requestID = RequestIdentifier.from(requestIDField)
         entry.counters.record(bytes: entry.contentLength)
         answered.increment()
         remembered.increment()
-        return (writer.join(entry.before, .requestID, requestID, entry.after, allocator: allocator), body)
+        return (writer.join(entry.before, .requestID, requestID, entry.after, allocator: allocator), entry.body.map { .bytes($0) } ?? .none)
     }
 }
