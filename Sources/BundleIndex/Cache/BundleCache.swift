@@ -162,6 +162,10 @@ public final class BundleCache: Sendable {
         return bundle
     }
 
+    /// Counts a hit served from something remembered of a bundle `cached(_:)` returned (an answer
+    /// memo), so `uiserve_cache_hits_total` keeps counting every request the cache served.
+    public func countHit() { metrics.hits.increment() }
+
     /// Changes whenever a bundle leaves the cache (evicted, denied or no longer trusted). While it
     /// is unchanged, every bundle `cached(_:)` returned since it was read is still in service: an
     /// answer remembered together with it needs no lookup to stay valid.

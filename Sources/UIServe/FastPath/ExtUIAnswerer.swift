@@ -94,6 +94,7 @@ final class ExtUIAnswerer: Sendable {
         else { return nil }
         let requestID = RequestIdentifier.from(requestIDField)
         entry.counters.record(bytes: entry.contentLength)
+        assets.resolver.cache.countHit()
         answered.increment()
         remembered.increment()
         return (writer.join(entry.before, .requestID, requestID, entry.after, allocator: allocator), entry.body.map { .bytes($0) } ?? .none)
