@@ -107,4 +107,33 @@ import Testing
             }
         }
     }
+
+    /// Quality 11 has a budget per bundle, spent on the smallest files first: here the two smaller
+    /// files fit in it, the largest gets the lower quality (each variant compared with the codec's
+    /// own output at that quality, which is deterministic).
+    @Test func theBestQualityBudgetGoesToTheSmallestFilesFirst() throws {
+        try Fixtures.withTemporaryDirectory { dir in
+            try FileManager.default.createDirectory(atPath: dir + "/ui", withIntermediateDirectories: true)
+            var files: [String: BundleIndexFile.File] = [:]
+            var inputs: [String: [UInt8]] = [:]
+            for (name, size) in [("c.js", 80_000), ("a.js", 40_000), ("b.js", 60_000)] {
+                var text = ""
+                var n = size
+                while text.utf8.count < size { text += "let v\(n) = \(n * 7919 % 1000);\n"; n += 1 }
+                let bytes = Array(text.utf8.prefix(size))
+                try Data(bytes).write(to: URL(fileURLWithPath: dir + "/ui/" + name))
+                inputs[name] = bytes
+                files[name] = .init(size: Int64(size), sha256: "x", mediaType: "text/javascript; charset=utf-8")
+            }
+            var precompressor = Precompressor()
+            precompressor.bestQualityBudget = 110_000
+            let result = try precompressor.addVariants(root: dir, files: files)
+            for (name, quality) in [("a.js", 11), ("b.js", 11), ("c.js", precompressor.largeFileQuality)] {
+                let input = try #require(inputs[name])
+                let variant = try #require(result[name]?.variants?["br"])
+                let made = try Array(Data(contentsOf: URL(fileURLWithPath: dir + "/" + variant.path)))
+                #expect(made == (try BrotliCodec(quality: quality, sizeHint: Int64(input.count)).compressed(input)), "\(name) at quality \(quality)")
+            }
+        }
+    }
 }

@@ -9,13 +9,18 @@ import Foundation
 /// for large files, whose cost at the best quality grows past what one load should pay. Measured
 /// with the `brotli` tool on the benchmark's JavaScript: quality 11 takes 1.1 s and 26 MiB for
 /// 1 MiB, and 4.9 s and 63 MiB for 4 MiB; quality 7 takes 0.18 s and 25 MiB for 4 MiB, for an
-/// output 16% larger (1.4% larger than quality 9's, which takes 44 MiB).
+/// output 16% larger (1.4% larger than quality 9's, which takes 44 MiB). Quality 11 also has a
+/// budget per bundle, spent on the smallest files first, so a bundle of many mid-sized files does
+/// not keep its first request waiting for a minute (at about 1.1 s per MiB).
 public struct Precompressor: Sendable {
     public var minimumSize: Int64 = 1024
     /// Fraction of the original a variant must save to be kept (0.1 = at least 10% smaller).
     public var minimumSaving: Double = 0.1
-    /// Files up to this size get brotli's best quality (11); larger ones `largeFileQuality`.
+    /// Files up to this size get brotli's best quality (11) while `bestQualityBudget` lasts;
+    /// the others get `largeFileQuality`.
     public var bestQualityLimit: Int64 = 1 << 20
+    /// Bytes of a bundle compressed at quality 11, smallest files first (about 2.2 s of work).
+    public var bestQualityBudget: Int64 = 2 << 20
     public var largeFileQuality = 7
     /// Larger files get no variants (the time to make them, not memory, is the bound).
     public var maximumSize: Int64 = 64 << 20
@@ -25,7 +30,10 @@ public struct Precompressor: Sendable {
     /// Adds variants to `files` (paths relative to `root/ui`), writing new ones under `root/variants/<coding>/`.
     public func addVariants(root: String, files: [String: BundleIndexFile.File]) throws -> [String: BundleIndexFile.File] {
         var result = files
-        for (path, file) in files {
+        var bestQualityLeft = bestQualityBudget
+        // Smallest first, so the budget goes to as many files as it can; then by path, so the same
+        // bundle always gets the same variants.
+        for (path, file) in files.sorted(by: { ($0.value.size, $0.key) < ($1.value.size, $1.key) }) {
             var variants: [String: BundleIndexFile.Variant] = [:]
             for (coding, suffix) in [("br", ".br"), ("gzip", ".gz")] {
                 if let shipped = files[path + suffix] {
@@ -34,7 +42,12 @@ public struct Precompressor: Sendable {
             }
             let missing = ["br", "gzip"].filter { variants[$0] == nil }
             if !missing.isEmpty, file.size >= minimumSize, file.size <= maximumSize, MediaTypes.isCompressible(file.mediaType) {
-                let made = try compress(root: root, path: path, size: file.size, codings: missing)
+                var quality = largeFileQuality
+                if missing.contains("br"), file.size <= bestQualityLimit, file.size <= bestQualityLeft {
+                    quality = 11
+                    bestQualityLeft -= file.size
+                }
+                let made = try compress(root: root, path: path, size: file.size, codings: missing, brotliQuality: quality)
                 variants.merge(made) { shipped, _ in shipped }
             }
             if !variants.isEmpty { result[path]?.variants = variants }
@@ -44,7 +57,7 @@ public struct Precompressor: Sendable {
 
     /// Variants of `root/ui/path` in `codings`, written to `root/variants/<coding>/path`; the ones
     /// that do not save enough are removed again.
-    private func compress(root: String, path: String, size: Int64, codings: [String]) throws -> [String: BundleIndexFile.Variant] {
+    private func compress(root: String, path: String, size: Int64, codings: [String], brotliQuality: Int) throws -> [String: BundleIndexFile.Variant] {
         let source = root + "/ui/" + path
         let input = open(source, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard input >= 0 else { throw BundleIndexError(.io, "\(source): cannot open (\(String(cString: strerror(errno)).lowercased()))") }
@@ -53,7 +66,7 @@ public struct Precompressor: Sendable {
         defer { outputs.forEach { $0.close() } }
         for coding in codings {
             let compressor: StreamCompressor = coding == "br"
-                ? try BrotliCodec(quality: size <= bestQualityLimit ? 11 : largeFileQuality, sizeHint: size)
+                ? try BrotliCodec(quality: brotliQuality, sizeHint: size)
                 : try GzipCodec()
             outputs.append(try VariantOutput(coding: coding, relativePath: "variants/\(coding)/\(path)", root: root, compressor: compressor))
         }
