@@ -36,17 +36,13 @@ final class BundleResolver: Sendable {
     }
 
     /// The bundle when the registry's answer for the pair is remembered and fresh and the bundle is
-    /// in memory: no IO, no await, for answering on the event loop. Nil means "ask `resolve`".
-    func remembered(extensionID: String, hash: ContentHash) -> CachedBundle? {
+    /// in memory, with the time until which that answer stays fresh (what an answer remembered from
+    /// it may not outlive): no IO, no await, for answering on the event loop. Nil means "ask
+    /// `resolve`".
+    func remembered(extensionID: String, hash: ContentHash) -> (bundle: CachedBundle, freshUntil: ContinuousClock.Instant)? {
         let key = Key(extensionID: extensionID, hash: hash)
-        guard let known = records.withLock({ $0[key] }), isFresh(known, at: .now) else { return nil }
-        return cache.hit(hash)
-    }
-
-    /// Until when the registry's remembered answer for the pair may be used without asking again;
-    /// nil when there is none.
-    func freshUntil(extensionID: String, hash: ContentHash) -> ContinuousClock.Instant? {
-        records.withLock { $0[Key(extensionID: extensionID, hash: hash)] }.map { $0.checkedAt + recheckAfter }
+        guard let known = records.withLock({ $0[key] }), isFresh(known, at: .now), let bundle = cache.hit(hash) else { return nil }
+        return (bundle, known.checkedAt + recheckAfter)
     }
 
     /// Resolves through the registry (once per pair and `recheckAfter`) and the cache; throws

@@ -73,14 +73,15 @@ struct UIAssetResponder: Sendable {
         }
     }
 
-    /// An answer made without an await or a read; for a file of a resolved bundle, also the pair,
-    /// the bundle and (a whole file) the file, which answering the same request again needs
-    /// (`AnswerMemo`).
+    /// An answer made without an await or a read; for a file of a resolved bundle, also what
+    /// answering the same request again needs (`AnswerMemo`).
     struct ImmediateAnswer {
         var response: HTTPResponse
         var body: HotAssetCache.ResponseBodySource?
-        var source: (extensionID: String, bundle: CachedBundle)?
-        var wholeFile: (path: String, size: Int64)?
+        /// Until when the registry's answer this rests on is fresh (a file of a resolved bundle).
+        var registryFreshUntil: ContinuousClock.Instant?
+        /// The body is the whole file.
+        var isWholeFile = false
     }
 
     /// The answer when it needs no await and no read: the route's replies, and files of remembered,
@@ -91,11 +92,11 @@ struct UIAssetResponder: Sendable {
         case .reply(let reply):
             return reply.immediate(hot: hot).map { ImmediateAnswer(response: $0, body: $1) }
         case .resolve(let extensionID, let hash, let path, let isDirectory, let lastRawSegment):
-            guard let bundle = resolver.remembered(extensionID: extensionID, hash: hash) else { return nil }
+            guard let (bundle, freshUntil) = resolver.remembered(extensionID: extensionID, hash: hash) else { return nil }
             let reply = reply(bundle: bundle, path: path, isDirectory: isDirectory, lastRawSegment: lastRawSegment, request: request, requestID: requestID)
             guard let (response, body) = reply.immediate(hot: hot) else { return nil }
-            var answer = ImmediateAnswer(response: response, body: body, source: (extensionID, bundle))
-            if case .file(_, let file, let size, let range) = reply.body, range == 0...(size - 1) { answer.wholeFile = (file, size) }
+            var answer = ImmediateAnswer(response: response, body: body, registryFreshUntil: freshUntil)
+            if case .file(_, _, let size, let range) = reply.body, range == 0...(size - 1) { answer.isWholeFile = true }
             return answer
         }
     }

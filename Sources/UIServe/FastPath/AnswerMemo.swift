@@ -18,7 +18,7 @@ import Synchronization
 ///   the body it holds is still the hot cache's own buffer. When either generation moves, the next
 ///   lookup drops every entry, so an entry never keeps a let-go body alive past one request.
 /// - An entry expires `revalidateAfter` after it was made, and never outlives the registry answer
-///   it rests on (`BundleResolver.freshUntil`): then one request takes the whole path, which asks
+///   it rests on (`BundleResolver.remembered`): then one request takes the whole path, which asks
 ///   the registry again when its answer is stale, and marks the bundle and the file as used in both
 ///   caches' LRU order.
 /// - The rest of the head follows from the content hash (content-addressed files, index and

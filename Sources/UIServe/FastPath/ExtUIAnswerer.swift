@@ -69,11 +69,10 @@ final class ExtUIAnswerer: Sendable {
         let replayable: Bool
         switch body {
         case .none: replayable = true
-        case .bytes: replayable = answer.wholeFile != nil
+        case .bytes: replayable = answer.isWholeFile
         case .region: replayable = false
         }
-        if replayable, let (key, _) = memoKey, response.status == .ok, let (extensionID, bundle) = answer.source,
-            let registryFreshUntil = assets.resolver.freshUntil(extensionID: extensionID, hash: bundle.contentHash),
+        if replayable, let (key, _) = memoKey, response.status == .ok, let registryFreshUntil = answer.registryFreshUntil,
             let (before, after) = writer.split(response, around: .requestID, allocator: allocator) {
             var held: ByteBuffer?
             if case .bytes(let buffer) = body { held = buffer }
