@@ -103,12 +103,7 @@ public struct SafeExtractor: Sendable {
         var head: [UInt8] = []
         let total = try forEachChunk(reader, entry: entry, policy: &policy, buffer: &buffer) { chunk in
             if head.count < 4096 { head += chunk.prefix(4096 - head.count) }
-            var offset = 0
-            while offset < chunk.count {
-                let written = write(fd, chunk.baseAddress! + offset, chunk.count - offset)
-                guard written > 0 else { throw BundleIndexError(.io, "\(path): write failed (\(String(cString: strerror(errno))))") }
-                offset += written
-            }
+            if let error = chunk.writeAll(to: fd) { throw BundleIndexError(.io, "\(path): write failed (\(String(cString: strerror(error))))") }
             hasher.update(chunk)
         }
         return BundleIndexFile.File(size: total, sha256: ContentHash(digest: hasher.finish()).hex, mediaType: mediaTypes.mediaType(path: relative, head: head))

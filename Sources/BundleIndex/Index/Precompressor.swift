@@ -122,12 +122,8 @@ private final class VariantOutput {
         try compressor.compress(input, finish: finish) { bytes in
             digest.update(bytes)
             size += Int64(bytes.count)
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { throw BundleIndexError(.io, "\(target): cannot write (\(String(cString: strerror(errno)).lowercased()))") }
-                offset += written
+            if let error = bytes.writeAll(to: fd) {
+                throw BundleIndexError(.io, "\(target): cannot write (\(String(cString: strerror(error)).lowercased()))")
             }
         }
     }

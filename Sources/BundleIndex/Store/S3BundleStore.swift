@@ -236,14 +236,9 @@ private final class Transfer: @unchecked Sendable {
         let bytes = UnsafeRawBufferPointer(start: pointer, count: count)
         hasher.update(bytes)
         if fd >= 0 {
-            var offset = 0
-            while offset < count {
-                let written = write(fd, bytes.baseAddress! + offset, count - offset)
-                if written <= 0 {
-                    failure = .connection("cannot write the download: \(String(cString: strerror(errno)))")
-                    return 0
-                }
-                offset += written
+            if let error = bytes.writeAll(to: fd) {
+                failure = .connection("cannot write the download: \(String(cString: strerror(error)))")
+                return 0
             }
         } else {
             memory.append(contentsOf: bytes)

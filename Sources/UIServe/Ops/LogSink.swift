@@ -1,3 +1,4 @@
+import BundleIndex
 import Foundation
 import Synchronization
 
@@ -57,15 +58,8 @@ final class LogSink: Sendable {
     }
 
     private func write(_ buffer: inout [UInt8]) {
-        var offset = 0
-        buffer.withUnsafeBytes { bytes in
-            while offset < bytes.count {
-                let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                if written <= 0 { break }
-                offset += written
-            }
-        }
+        // A failed write drops the batch: logging must never stop the server.
+        _ = buffer.withUnsafeBytes { $0.writeAll(to: descriptor) }
         buffer.removeAll(keepingCapacity: true)
     }
 
