@@ -90,6 +90,31 @@ import Testing
         }
     }
 
+    /// NIO's server pipeline pairs its request decoder with the response encoder, which frames each
+    /// response by the method of the oldest request it has not yet answered. Answers written past
+    /// the encoder never took theirs: after HEADs answered on the event loop, the next response
+    /// Hummingbird wrote on the connection lost its body (`Content-Length: 15` and no bytes), and the
+    /// queue grew by one method per event-loop answer for the connection's life.
+    @Test func answersPastTheEncoderLeaveHummingbirdsFramingAlone() async throws {
+        try await ExtUIRouteTests.withServer { client, harness in
+            let port = try #require(client.port)
+            let base = ExtUIRouteTests.base(harness)
+            #expect(try await client.execute(uri: base + "/style.css", method: .get).status == .ok)
+            let kept = try RawHTTPConnection(port: port)
+            for _ in 0..<3 {
+                try await kept.send(Self.request(base + "/style.css", method: "HEAD"))
+                #expect(try await kept.response(headOnly: true).status == 200)
+            }
+            #expect(try await Self.eventLoopAnswers(port: port) ?? 0 >= 2)
+            for _ in 0..<3 {
+                try await kept.send(Self.request("/healthz"))
+                let health = try await kept.response()
+                #expect(health.status == 200)
+                #expect(String(decoding: health.body, as: UTF8.self) == #"{"status":"ok"}"#)
+            }
+        }
+    }
+
     /// A file too large for the hot cache: streamed by Hummingbird, written by `sendfile` here;
     /// the same bytes whole, in a range across a read chunk and as a suffix.
     @Test func largeFilesBySendfileMatchTheStreamedOnes() async throws {
