@@ -91,6 +91,7 @@ let package = Package(
                 "UIServe", "BundleIndex", "Gateway", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
     ],

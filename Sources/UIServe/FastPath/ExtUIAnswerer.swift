@@ -18,6 +18,9 @@ final class ExtUIAnswerer: Sendable {
     let answered: Counter
     /// Of those, the ones answered from the memo.
     let remembered: Counter
+    /// Of those, the ones answered from the request's bytes, before NIO's decoder
+    /// (`RawRequestHandler`).
+    let undecoded: Counter
 
     init(assets: UIAssetResponder, metrics: HTTPMetrics, writer: ResponseHeadWriter) {
         self.assets = assets
@@ -25,6 +28,7 @@ final class ExtUIAnswerer: Sendable {
         self.writer = writer
         answered = Counter(label: "uiserve_ext_ui_event_loop_answers_total", factory: metrics.factory)
         remembered = Counter(label: "uiserve_ext_ui_memo_answers_total", factory: metrics.factory)
+        undecoded = Counter(label: "uiserve_ext_ui_undecoded_answers_total", factory: metrics.factory)
     }
 
     /// What to write for an answer: the head's bytes, then the body.
@@ -42,8 +46,8 @@ final class ExtUIAnswerer: Sendable {
         // Read before the answer is made, so an entry stored with them is dropped if anything left
         // a cache meanwhile.
         let generations = AnswerMemo.Generations(bundles: assets.resolver.cache.generation, files: assets.hot.generation)
-        if let (key, requestIDField) = memoKey,
-            let answer = fromMemo(key, generations: generations, requestIDField: requestIDField, head: head, allocator: allocator) {
+        if let (key, requestIDField) = memoKey, head.version == .http1_1, head.isKeepAlive,
+            let answer = fromMemo(key, requestIDField: requestIDField, generations: generations, allocator: allocator) {
             return answer
         }
         guard let (method, fields) = FastPathHandler.converted(head) else { return nil }
@@ -85,12 +89,17 @@ final class ExtUIAnswerer: Sendable {
         return (writer.serialize(response, allocator: allocator), body)
     }
 
-    /// The memo's answer while its entry is valid (see `AnswerMemo`); nil to take the whole path.
-    private func fromMemo(_ key: AnswerMemo.Key, generations: AnswerMemo.Generations, requestIDField: String?, head: HTTPRequestHead,
+    /// The memo's answer to a plain HTTP/1.1 keep-alive request while its entry is valid (see
+    /// `AnswerMemo`); nil to take the whole path. For `RawRequestHandler`, which reads the key from
+    /// the request's bytes.
+    func fromMemo(_ key: AnswerMemo.Key, requestIDField: String?, allocator: ByteBufferAllocator) -> (ByteBuffer, Body)? {
+        let generations = AnswerMemo.Generations(bundles: assets.resolver.cache.generation, files: assets.hot.generation)
+        return fromMemo(key, requestIDField: requestIDField, generations: generations, allocator: allocator)
+    }
+
+    private func fromMemo(_ key: AnswerMemo.Key, requestIDField: String?, generations: AnswerMemo.Generations,
                           allocator: ByteBufferAllocator) -> (ByteBuffer, Body)? {
-        guard head.version == .http1_1, head.isKeepAlive, let entry = memo.lookup(key, generations: generations),
-            ContinuousClock.now < entry.validUntil
-        else { return nil }
+        guard let entry = memo.lookup(key, generations: generations), ContinuousClock.now < entry.validUntil else { return nil }
         let requestID = RequestIdentifier.from(requestIDField)
         entry.counters.record(bytes: entry.contentLength)
         assets.resolver.cache.countHit()

@@ -6,7 +6,8 @@ import NIOHTTPTypesHTTP1
 
 /// Hummingbird's HTTP/1 child channel with `FastPathHandler` placed right after NIO's HTTP/1
 /// decoder, ahead of the conversion to HTTP types (Hummingbird's own `additionalChannelHandlers`
-/// come after that conversion, which costs a URL parse per request).
+/// come after that conversion, which costs a URL parse per request), and `RawRequestHandler`
+/// first of all, ahead of the decoder.
 ///
 /// The pipeline is the one `HTTP1Channel.setup` builds, handler for handler, except that the
 /// request decoder is not paired with the response encoder. NIO's `configureHTTPServerPipeline`
@@ -39,7 +40,9 @@ struct FastPathHTTP1Channel: ServerChildChannel {
             let encoder = HTTPResponseEncoder(configuration: .init())
             try pipeline.addHandler(encoder)
             try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, limitConfiguration: limits)))
-            try pipeline.addHandler(FastPathHandler(answerers: answerers, rawWriter: try pipeline.context(handler: encoder)))
+            let fastPath = FastPathHandler(answerers: answerers, rawWriter: try pipeline.context(handler: encoder))
+            try pipeline.addHandler(fastPath)
+            try pipeline.addHandler(RawRequestHandler(answerer: answerers.extUI, fastPath: fastPath), position: .first)
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try pipeline.addHandlers(configuration.additionalChannelHandlers())
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout.map { .init($0) }, logger: logger))

@@ -71,8 +71,14 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var quiescing = false
     private var quiesceHeld = false
     private var unflushed = false
-    /// Whether any response was written here (a graceful shutdown then waits for them to leave).
-    private var answeredHere = false
+    /// Whether any response was written here or by `RawRequestHandler` (a graceful shutdown then
+    /// waits for them to leave).
+    var answeredHere = false
+
+    /// Whether a response written now, past the decoder, leaves in order: no passed-on request
+    /// waits for its response, no gateway call is out or collecting, and no shutdown has begun.
+    /// (`RawRequestHandler` asks this between whole requests, when the decoder holds no bytes.)
+    var isIdle: Bool { passedOn == 0 && !waiting && queued.isEmpty && collecting == nil && !quiescing }
 
     init(answerers: Answerers, rawWriter: ChannelHandlerContext) {
         self.answerers = answerers
@@ -157,19 +163,25 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Writes an answer (flushed at the end of the read batch). No promise per answer: a graceful
     /// shutdown learns when they have all left from one empty write after them (`forwardQuiesce`).
     private func writeAnswer(_ bytes: ByteBuffer, _ body: ExtUIAnswerer.Body, context: ChannelHandlerContext) {
-        rawWriter.write(NIOAny(bytes), promise: nil)
+        Self.write(bytes, body, through: rawWriter)
+        answeredHere = true
+        unflushed = true
+    }
+
+    /// Writes an answer's head and body through `writer`, a context whose writes go straight to the
+    /// socket. A file region's write carries a promise, to close its file once written.
+    static func write(_ bytes: ByteBuffer, _ body: ExtUIAnswerer.Body, through writer: ChannelHandlerContext) {
+        writer.write(NIOAny(bytes), promise: nil)
         switch body {
         case .none:
             break
         case .bytes(let buffer):
-            rawWriter.write(NIOAny(buffer), promise: nil)
+            writer.write(NIOAny(buffer), promise: nil)
         case .region(let region, let handle):
-            let written = context.eventLoop.makePromise(of: Void.self)
-            rawWriter.write(NIOAny(IOData.fileRegion(region)), promise: written)
+            let written = writer.eventLoop.makePromise(of: Void.self)
+            writer.write(NIOAny(IOData.fileRegion(region)), promise: written)
             written.futureResult.assumeIsolated().whenComplete { _ in try? handle.close() }
         }
-        answeredHere = true
-        unflushed = true
     }
 
     private func writeGatewayReply(_ reply: GatewayReply, path: String, context: ChannelHandlerContext) {

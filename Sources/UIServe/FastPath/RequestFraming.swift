@@ -1,0 +1,206 @@
+import Foundation
+
+/// Where a request read straight from a connection's bytes ends, and whether it is a plain
+/// `/ext-ui/` request that `AnswerMemo` may answer: for `RawRequestHandler`, which answers memo
+/// hits before NIO's HTTP decoder sees them.
+///
+/// Strict by construction. A head is framed here only when every line of it follows RFC 9112's
+/// grammar (§3 request line, §5 field lines, CRLF endings, no obs-fold, no bare CR or LF, no
+/// control bytes), it is HTTP/1.1, it has no `Transfer-Encoding` and no `Upgrade`, the method is
+/// not CONNECT, and it has at most one `Content-Length` of plain digits. For such a request every
+/// parser that follows RFC 9112 §6.3 finds the same end: the head, then `Content-Length` bytes (none
+/// without it). Anything else is `.unknown`, and the HTTP decoder reads the rest of the connection,
+/// so this scanner and the decoder never disagree on where a request ends (the disagreement request
+/// smuggling lives on).
+enum RequestFraming: Equatable {
+    /// No complete head yet (and fewer bytes than `maxHeadBytes`).
+    case incomplete
+    /// A request of `length` bytes, head and body (the body may not have arrived yet). `plain` when
+    /// it is a GET or HEAD of `/ext-ui/` with no body whose answer depends only on `AnswerMemo.Key`.
+    case request(length: Int, plain: Plain?)
+    /// Not framed here: the HTTP decoder takes the connection from this byte on.
+    case unknown
+
+    /// A plain request's memo key and `x-request-id`, read as `AnswerMemo.key` reads NIO's head.
+    struct Plain: Equatable {
+        var key: AnswerMemo.Key
+        var requestID: String?
+    }
+
+    /// Heads longer than this, or with more fields than `maxFields`, are left to the decoder (its
+    /// limits are larger, so nothing the decoder refuses is answered here).
+    static let maxHeadBytes = 16 * 1024
+    static let maxFields = 100
+
+    /// Frames the request at the start of `bytes`.
+    static func scan(_ bytes: UnsafeRawBufferPointer) -> RequestFraming {
+        var scanner = Scanner(bytes: bytes)
+        return scanner.scan()
+    }
+
+    private struct Scanner {
+        let bytes: UnsafeRawBufferPointer
+        var position = 0
+
+        /// Why a head is not plain does not matter, only that it is not.
+        var plain = true
+        var key = AnswerMemo.Key(target: "", isHead: false)
+        var requestID: String?
+        var contentLength: Int?
+
+        init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+        mutating func scan() -> RequestFraming {
+            // The request line: method SP request-target SP HTTP-version CRLF (RFC 9112 §3).
+            guard let line = nextLine() else { return outOfBytes() }
+            guard let requestLine = line else { return .unknown }
+            guard readRequestLine(requestLine) else { return .unknown }
+            var fields = 0
+            while true {
+                guard let next = nextLine() else { return outOfBytes() }
+                guard let line = next else { return .unknown }
+                if line.isEmpty { break }
+                fields += 1
+                guard fields <= RequestFraming.maxFields, readField(line) else { return .unknown }
+            }
+            let bodyLength = contentLength ?? 0
+            let (length, overflow) = position.addingReportingOverflow(bodyLength)
+            guard !overflow else { return .unknown }
+            let isPlain = plain && bodyLength == 0 && key.target.utf8.starts(with: UIRoutePath.prefix.utf8)
+            return .request(length: length, plain: isPlain ? Plain(key: key, requestID: requestID) : nil)
+        }
+
+        /// Out of bytes before the head's end: wait for more, unless the head is already too long.
+        func outOfBytes() -> RequestFraming {
+            bytes.count >= RequestFraming.maxHeadBytes ? .unknown : .incomplete
+        }
+
+        /// The next line without its CRLF: nil when no LF has arrived yet (within the head's limit),
+        /// `.some(nil)` for a line that does not end in CRLF or holds a CR of its own.
+        mutating func nextLine() -> Slice<UnsafeRawBufferPointer>?? {
+            let limit = min(bytes.count, RequestFraming.maxHeadBytes)
+            guard position < limit, let base = bytes.baseAddress,
+                let found = memchr(base + position, 0x0A, limit - position)
+            else { return nil }
+            let lineFeed = base.distance(to: UnsafeRawPointer(found))
+            let start = position
+            position = lineFeed + 1
+            guard lineFeed > start, bytes[lineFeed - 1] == 0x0D else { return .some(nil) }
+            let line = bytes[start..<(lineFeed - 1)]
+            guard !line.contains(0x0D) else { return .some(nil) }
+            return .some(line)
+        }
+
+        mutating func readRequestLine(_ line: Slice<UnsafeRawBufferPointer>) -> Bool {
+            guard let firstSpace = line.firstIndex(of: 0x20) else { return false }
+            let method = line[line.startIndex..<firstSpace]
+            let rest = line[(firstSpace + 1)...]
+            guard let secondSpace = rest.firstIndex(of: 0x20) else { return false }
+            let target = rest[rest.startIndex..<secondSpace]
+            let version = rest[(secondSpace + 1)...]
+            // A target of visible ASCII only (the decoder's, and Hummingbird's, way with others
+            // differs), and only HTTP/1.1: 1.0's keep-alive rules are the decoder's.
+            guard !method.isEmpty, method.allSatisfy(Self.isTokenByte), !target.isEmpty,
+                target.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), version.elementsEqual("HTTP/1.1".utf8),
+                !method.elementsEqual("CONNECT".utf8)
+            else { return false }
+            let isGet = method.elementsEqual("GET".utf8)
+            key.isHead = method.elementsEqual("HEAD".utf8)
+            plain = isGet || key.isHead
+            key.target = String(decoding: UnsafeRawBufferPointer(rebasing: target), as: UTF8.self)
+            return true
+        }
+
+        /// One field line: field-name ":" OWS field-value OWS (RFC 9110 §5.5, RFC 9112 §5).
+        mutating func readField(_ line: Slice<UnsafeRawBufferPointer>) -> Bool {
+            guard let colon = line.firstIndex(of: 0x3A) else { return false }
+            let name = line[line.startIndex..<colon]
+            // A name of token bytes right up to the colon: no whitespace before it (§5.1 says to
+            // refuse that), and no obs-fold (a line starting with whitespace has no token).
+            guard !name.isEmpty, name.allSatisfy(Self.isTokenByte) else { return false }
+            var value = line[(colon + 1)...]
+            guard value.allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else { return false }
+            // Leading whitespace only: NIO's decoder keeps the trailing one, and the memo's keys
+            // must read as NIO's do.
+            while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
+            switch Self.fieldName(name) {
+            case .contentLength:
+                // One, of digits only: a list or a second one is the decoder's to refuse.
+                while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
+                guard contentLength == nil, !value.isEmpty, value.count <= 18, value.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
+                contentLength = value.reduce(0) { $0 * 10 + Int($1 - 0x30) }
+            case .transferEncoding, .upgrade:
+                return false
+            case .connection, .expect, .range, .ifMatch, .ifRange, .ifNoneMatch, .ifModifiedSince, .ifUnmodifiedSince:
+                plain = false
+            case .accept:
+                key.accept = memoValue(value, replacing: key.accept)
+            case .acceptEncoding:
+                key.acceptEncoding = memoValue(value, replacing: key.acceptEncoding)
+            case .secFetchDest:
+                key.secFetchDest = memoValue(value, replacing: key.secFetchDest)
+            case .requestID:
+                requestID = memoValue(value, replacing: requestID)
+            case nil:
+                break
+            }
+            return true
+        }
+
+        /// The value of a field the memo keys on: given twice, or with bytes outside ASCII, the
+        /// request is not plain (`AnswerMemo.key` would refuse the first, and the second would not
+        /// read the same as NIO's text of it).
+        mutating func memoValue(_ value: Slice<UnsafeRawBufferPointer>, replacing earlier: String?) -> String? {
+            if earlier != nil || !value.allSatisfy({ $0 < 0x80 }) { plain = false }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: value), as: UTF8.self)
+        }
+
+        /// tchar (RFC 9110 §5.6.2).
+        static func isTokenByte(_ byte: UInt8) -> Bool {
+            switch byte {
+            case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: return true
+            case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+                UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+                UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+                return true
+            default: return false
+            }
+        }
+
+        enum FieldName: CaseIterable {
+            case contentLength, transferEncoding, upgrade, connection, expect, range, ifMatch, ifRange, ifNoneMatch,
+                ifModifiedSince, ifUnmodifiedSince, accept, acceptEncoding, secFetchDest, requestID
+
+            var lowercased: StaticString {
+                switch self {
+                case .contentLength: "content-length"
+                case .transferEncoding: "transfer-encoding"
+                case .upgrade: "upgrade"
+                case .connection: "connection"
+                case .expect: "expect"
+                case .range: "range"
+                case .ifMatch: "if-match"
+                case .ifRange: "if-range"
+                case .ifNoneMatch: "if-none-match"
+                case .ifModifiedSince: "if-modified-since"
+                case .ifUnmodifiedSince: "if-unmodified-since"
+                case .accept: "accept"
+                case .acceptEncoding: "accept-encoding"
+                case .secFetchDest: "sec-fetch-dest"
+                case .requestID: "x-request-id"
+                }
+            }
+        }
+
+        /// The field this scanner cares about, compared without case; nil for any other.
+        static func fieldName(_ name: Slice<UnsafeRawBufferPointer>) -> FieldName? {
+            for field in FieldName.allCases where field.lowercased.utf8CodeUnitCount == name.count {
+                let matches = field.lowercased.withUTF8Buffer { expected in
+                    zip(name, expected).allSatisfy { byte, lower in (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == lower }
+                }
+                if matches { return field }
+            }
+            return nil
+        }
+    }
+}
