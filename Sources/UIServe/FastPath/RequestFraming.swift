@@ -85,10 +85,8 @@ enum RequestFraming: Equatable {
             let lineFeed = base.distance(to: UnsafeRawPointer(found))
             let start = position
             position = lineFeed + 1
-            guard lineFeed > start, bytes[lineFeed - 1] == 0x0D else { return .some(nil) }
-            let line = bytes[start..<(lineFeed - 1)]
-            guard !line.contains(0x0D) else { return .some(nil) }
-            return .some(line)
+            guard lineFeed > start, bytes[lineFeed - 1] == 0x0D, memchr(base + start, 0x0D, lineFeed - 1 - start) == nil else { return .some(nil) }
+            return .some(bytes[start..<(lineFeed - 1)])
         }
 
         mutating func readRequestLine(_ line: Slice<UnsafeRawBufferPointer>) -> Bool {
@@ -101,11 +99,10 @@ enum RequestFraming: Equatable {
             // A target of visible ASCII only (the decoder's, and Hummingbird's, way with others
             // differs), and only HTTP/1.1: 1.0's keep-alive rules are the decoder's.
             guard !method.isEmpty, method.allSatisfy(Self.isTokenByte), !target.isEmpty,
-                target.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), version.elementsEqual("HTTP/1.1".utf8),
-                !method.elementsEqual("CONNECT".utf8)
+                target.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), Self.equals(version, "HTTP/1.1"), !Self.equals(method, "CONNECT")
             else { return false }
-            let isGet = method.elementsEqual("GET".utf8)
-            key.isHead = method.elementsEqual("HEAD".utf8)
+            let isGet = Self.equals(method, "GET")
+            key.isHead = Self.equals(method, "HEAD")
             plain = isGet || key.isHead
             key.target = String(decoding: UnsafeRawBufferPointer(rebasing: target), as: UTF8.self)
             return true
@@ -153,6 +150,13 @@ enum RequestFraming: Equatable {
         mutating func memoValue(_ value: Slice<UnsafeRawBufferPointer>, replacing earlier: String?) -> String? {
             if earlier != nil || !value.allSatisfy({ $0 < 0x80 }) { plain = false }
             return String(decoding: UnsafeRawBufferPointer(rebasing: value), as: UTF8.self)
+        }
+
+        /// Byte for byte equality with `text`.
+        static func equals(_ bytes: Slice<UnsafeRawBufferPointer>, _ text: StaticString) -> Bool {
+            guard bytes.count == text.utf8CodeUnitCount else { return false }
+            guard let base = bytes.base.baseAddress else { return bytes.isEmpty }
+            return memcmp(base + bytes.startIndex, text.utf8Start, bytes.count) == 0
         }
 
         /// tchar (RFC 9110 §5.6.2).
