@@ -37,6 +37,8 @@ import Testing
         (head(["Accept: a", "accept: b"]), false), (head(["Accept-Encoding: br", "Accept-Encoding: gzip"]), false),
         (head(["Sec-Fetch-Dest: iframe", "sec-fetch-dest: iframe"]), false), (head(["X-Request-Id: a", "x-request-id: b"]), false),
         (head(["Accept: text/caf\u{E9}"]), false),  // a keyed value NIO would read differently
+        // The Host rule (`HostFieldRule`): none, two, or a bad one, and `FastPathHandler` refuses it.
+        ("GET \(target) HTTP/1.1\r\n\r\n", false), (head(["Host: test"]), false), ("GET \(target) HTTP/1.1\r\nHost: a b\r\n\r\n", false),
     ] as [(String, Bool)])
     func framesStrictHeads(_ text: String, _ plain: Bool) throws {
         guard case .request(let length, let found) = Self.scan(text) else { Issue.record("not framed: \(text.debugDescription)"); return }

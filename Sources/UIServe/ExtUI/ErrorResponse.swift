@@ -18,7 +18,8 @@ enum ErrorResponse {
         return AssetReply(status: status, fields: fields, body: .buffer(body))
     }
 
-    private static func parts(_ status: HTTPResponse.Status, code: String, requestID: String, extra: HTTPFields) -> (HTTPFields, ByteBuffer) {
+    /// The fields and body of an error, for writers of serialized answers.
+    static func parts(_ status: HTTPResponse.Status, code: String, requestID: String, extra: HTTPFields) -> (HTTPFields, ByteBuffer) {
         var headers: HTTPFields = [:]
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.xContentTypeOptions] = "nosniff"

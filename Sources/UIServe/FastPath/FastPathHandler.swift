@@ -74,11 +74,15 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Whether any response was written here or by `RawRequestHandler` (a graceful shutdown then
     /// waits for them to leave).
     var answeredHere = false
+    /// A request broke the Host rule (`HostFieldRule`): nothing after it is read as a request, and
+    /// its 400 (`refusal`, while responses before it are still going out) ends the connection.
+    private var refusing = false
+    private var refusal: ByteBuffer?
 
     /// Whether a response written now, past the decoder, leaves in order: no passed-on request
     /// waits for its response, no gateway call is out or collecting, and no shutdown has begun.
     /// (`RawRequestHandler` asks this between whole requests, when the decoder holds no bytes.)
-    var isIdle: Bool { passedOn == 0 && !waiting && queued.isEmpty && collecting == nil && !quiescing }
+    var isIdle: Bool { passedOn == 0 && !waiting && queued.isEmpty && collecting == nil && !quiescing && !refusing }
 
     init(answerers: Answerers, rawWriter: ChannelHandlerContext) {
         self.answerers = answerers
@@ -91,9 +95,13 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        if refusing { return }
         switch part {
         case .head(let head):
             discarding = false
+            guard HostFieldRule.accepts(isHTTP11: head.version == .http1_1, hosts: head.headers["host"].map { $0[...] }) else {
+                return refuse(head, context: context)
+            }
             if passedOn == 0, !quiescing, context.channel.isWritable {
                 if let (bytes, body) = answerers.extUI.answer(head, allocator: context.channel.allocator) {
                     discarding = true
@@ -140,10 +148,34 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// Refuses a request that broke the Host rule with a 400 and `Connection: close`, once every
+    /// response before it has gone out; the connection then closes.
+    private func refuse(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        refusing = true
+        let requestID = RequestIdentifier.from(head.headers.first(name: "x-request-id"))
+        let (fields, body) = ErrorResponse.parts(.badRequest, code: "invalid_host", requestID: requestID, extra: [.connection: "close"])
+        var bytes = answerers.extUI.writer.serialize(HTTPResponse(status: .badRequest, headerFields: fields), allocator: context.channel.allocator)
+        bytes.writeImmutableBuffer(body)
+        answerers.extUI.metrics.record(path: head.uri, status: 400, bytes: body.readableBytes)
+        refusal = bytes
+        sendRefusalIfDue(context: context)
+    }
+
+    private func sendRefusalIfDue(context: ChannelHandlerContext) {
+        guard let bytes = refusal, passedOn == 0, !waiting else { return }
+        refusal = nil
+        answeredHere = true
+        unflushed = false
+        let written = context.eventLoop.makePromise(of: Void.self)
+        rawWriter.writeAndFlush(NIOAny(bytes), promise: written)
+        written.futureResult.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+    }
+
     /// After a gateway answer: the requests that arrived meanwhile, in order, then reading again.
     private func resume(context: ChannelHandlerContext) {
         waiting = false
         guard context.channel.isActive else { return queued.removeAll() }
+        sendRefusalIfDue(context: context)
         let drained = !queued.isEmpty
         while !waiting, let part = queued.popFirst() { handle(part, context: context) }
         flushIfNeeded(context: context)
@@ -212,8 +244,10 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { passedOn = max(0, passedOn - 1) }
+        guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
+        passedOn = max(0, passedOn - 1)
         context.write(data, promise: promise)
+        sendRefusalIfDue(context: context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

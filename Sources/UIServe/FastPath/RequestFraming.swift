@@ -47,6 +47,7 @@ enum RequestFraming: Equatable {
         var key = AnswerMemo.Key(target: "", isHead: false)
         var requestID: String?
         var contentLength: Int?
+        var hosts = 0
 
         init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
@@ -66,7 +67,8 @@ enum RequestFraming: Equatable {
             let bodyLength = contentLength ?? 0
             let (length, overflow) = position.addingReportingOverflow(bodyLength)
             guard !overflow else { return .unknown }
-            let isPlain = plain && bodyLength == 0 && key.target.utf8.starts(with: UIRoutePath.prefix.utf8)
+            // One valid Host (`HostFieldRule`): else `FastPathHandler` refuses the request.
+            let isPlain = plain && hosts == 1 && bodyLength == 0 && key.target.utf8.starts(with: UIRoutePath.prefix.utf8)
             return .request(length: length, plain: isPlain ? Plain(key: key, requestID: requestID) : nil)
         }
 
@@ -128,6 +130,10 @@ enum RequestFraming: Equatable {
                 contentLength = value.reduce(0) { $0 * 10 + Int($1 - 0x30) }
             case .transferEncoding, .upgrade:
                 return false
+            case .host:
+                hosts += 1
+                while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
+                if !HostFieldRule.isValid(value) { plain = false }
             case .connection, .expect, .range, .ifMatch, .ifRange, .ifNoneMatch, .ifModifiedSince, .ifUnmodifiedSince:
                 plain = false
             case .accept:
@@ -172,11 +178,12 @@ enum RequestFraming: Equatable {
         }
 
         enum FieldName: CaseIterable {
-            case contentLength, transferEncoding, upgrade, connection, expect, range, ifMatch, ifRange, ifNoneMatch,
+            case host, contentLength, transferEncoding, upgrade, connection, expect, range, ifMatch, ifRange, ifNoneMatch,
                 ifModifiedSince, ifUnmodifiedSince, accept, acceptEncoding, secFetchDest, requestID
 
             var lowercased: StaticString {
                 switch self {
+                case .host: "host"
                 case .contentLength: "content-length"
                 case .transferEncoding: "transfer-encoding"
                 case .upgrade: "upgrade"
