@@ -19,6 +19,9 @@ import NIOHTTPTypesHTTP1
 /// status, fields and bytes (tested: a request sent with `Connection: close` always goes through
 /// Hummingbird, and is compared with the same request answered here).
 ///
+/// Every decoded request meets `HostFieldRule` first (RFC 9112 §3.2): one that breaks it gets a
+/// 400 with `Connection: close` in its turn, and the connection closes after it.
+///
 /// HTTP/1.1 order and connection rules are kept:
 /// - Responses leave in request order: while any passed-on request has not been answered (its
 ///   response `.end` not yet seen going out), later requests are passed on too; while a gateway
