@@ -69,7 +69,7 @@ public struct HeaderPolicy: Sendable {
     /// RFC 9110 §5.5: visible characters, SP, HTAB and obs-text; no CR, LF, NUL or other control
     /// (every control character is one byte in UTF-8, so bytes are checked).
     static func isFieldValue(_ value: String) -> Bool {
-        value.utf8.allSatisfy { $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }
+        value.utf8.allSatisfy(\.isFieldValueByte)
     }
 
     /// An HTTP token (RFC 9110 §5.6.2).

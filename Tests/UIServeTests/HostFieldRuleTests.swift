@@ -25,8 +25,8 @@ import Testing
     @Test(arguments: [
         (true, [], false), (false, [], true), (true, ["a"], true), (false, ["a"], true), (true, ["a", "b"], false),
         (false, ["a", "a"], false), (true, ["example.com \t"], true), (true, ["a b"], false),
-    ] as [(Bool, [Substring], Bool)])
-    func acceptsRequests(_ isHTTP11: Bool, _ hosts: [Substring], _ accepted: Bool) {
+    ] as [(Bool, [String], Bool)])
+    func acceptsRequests(_ isHTTP11: Bool, _ hosts: [String], _ accepted: Bool) {
         #expect(HostFieldRule.accepts(isHTTP11: isHTTP11, hosts: hosts) == accepted, "\(hosts)")
     }
 

@@ -94,37 +94,35 @@ final class AnswerMemo: Sendable {
         var key = Key(target: head.uri, isHead: head.method == .HEAD)
         var requestID: String?
         for (name, value) in head.headers {
-            switch name.utf8.count {
-            case 5 where name.caseInsensitiveEquals("range"): return nil
-            case 6 where name.caseInsensitiveEquals("accept"):
-                guard key.accept == nil else { return nil }
-                key.accept = value
-            case 8 where name.caseInsensitiveEquals("if-match") || name.caseInsensitiveEquals("if-range"): return nil
-            case 12 where name.caseInsensitiveEquals("x-request-id"):
-                guard requestID == nil else { return nil }
-                requestID = value
-            case 13 where name.caseInsensitiveEquals("if-none-match"): return nil
-            case 14 where name.caseInsensitiveEquals("sec-fetch-dest"):
-                guard key.secFetchDest == nil else { return nil }
-                key.secFetchDest = value
-            case 15 where name.caseInsensitiveEquals("accept-encoding"):
-                guard key.acceptEncoding == nil else { return nil }
-                key.acceptEncoding = value
-            case 17 where name.caseInsensitiveEquals("if-modified-since"): return nil
-            case 19 where name.caseInsensitiveEquals("if-unmodified-since"): return nil
-            default: continue
-            }
+            guard let field = Field.named(name.utf8) else { continue }
+            guard take(field, value: value, into: &key, requestID: &requestID) else { return nil }
         }
         return (key, requestID)
     }
-}
 
-extension String {
-    /// ASCII case-insensitive equality with a lowercase `other` (header names).
-    fileprivate func caseInsensitiveEquals(_ other: StaticString) -> Bool {
-        guard utf8.count == other.utf8CodeUnitCount else { return false }
-        return other.withUTF8Buffer { expected in
-            zip(utf8, expected).allSatisfy { byte, lower in (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == lower }
+    /// The request fields a memo answer depends on or is refused for: the one list both readers of
+    /// a key go by (`key(_:)` on NIO's head, `RequestFraming` on a request's bytes).
+    enum Field: String, KnownFieldName {
+        case accept, acceptEncoding = "accept-encoding", secFetchDest = "sec-fetch-dest", requestID = "x-request-id"
+        case range, ifMatch = "if-match", ifRange = "if-range", ifNoneMatch = "if-none-match", ifModifiedSince = "if-modified-since",
+            ifUnmodifiedSince = "if-unmodified-since"
+    }
+
+    /// Takes one field's value into `key` or `requestID`; false when the request cannot be answered
+    /// from the memo (a range or precondition, or a field that matters given twice).
+    static func take(_ field: Field, value: String, into key: inout Key, requestID: inout String?) -> Bool {
+        switch field {
+        case .range, .ifMatch, .ifRange, .ifNoneMatch, .ifModifiedSince, .ifUnmodifiedSince: return false
+        case .accept: return fill(&key.accept, value)
+        case .acceptEncoding: return fill(&key.acceptEncoding, value)
+        case .secFetchDest: return fill(&key.secFetchDest, value)
+        case .requestID: return fill(&requestID, value)
         }
+    }
+
+    private static func fill(_ slot: inout String?, _ value: String) -> Bool {
+        guard slot == nil else { return false }
+        slot = value
+        return true
     }
 }

@@ -102,7 +102,7 @@ final class FastPathHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch part {
         case .head(let head):
             discarding = false
-            guard HostFieldRule.accepts(isHTTP11: head.version == .http1_1, hosts: head.headers["host"].map { $0[...] }) else {
+            guard HostFieldRule.accepts(isHTTP11: head.version == .http1_1, hosts: head.headers["host"]) else {
                 return refuse(head, context: context)
             }
             if passedOn == 0, !quiescing, context.channel.isWritable {

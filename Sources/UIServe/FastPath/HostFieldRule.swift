@@ -7,21 +7,21 @@
 /// different hops (the classic cache-poisoning shape), so such a request is refused, not guessed at.
 enum HostFieldRule {
     /// Whether a request of this version with these `Host` values (in order) is acceptable.
-    static func accepts(isHTTP11: Bool, hosts: [Substring]) -> Bool {
+    static func accepts(isHTTP11: Bool, hosts: [String]) -> Bool {
         switch hosts.count {
         case 0: return !isHTTP11
-        case 1:
-            // A field value has no whitespace around it (RFC 9110 §5.5); NIO's decoder keeps the trailing one.
-            var value = hosts[0].utf8[...]
-            while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
-            return isValid(value)
+        case 1: return isValid(hosts[0].utf8)
         default: return false
         }
     }
 
     /// `uri-host [":" port]`, or empty (the value a client sends when the target has no authority).
-    static func isValid<Bytes: Collection<UInt8>>(_ value: Bytes) -> Bool {
+    /// Whitespace around it is not part of the value (RFC 9110 §5.5; NIO's decoder keeps the
+    /// trailing one).
+    static func isValid<Bytes: BidirectionalCollection<UInt8>>(_ value: Bytes) -> Bool {
         var rest = value[...]
+        while let first = rest.first, first == 0x20 || first == 0x09 { rest = rest.dropFirst() }
+        while let last = rest.last, last == 0x20 || last == 0x09 { rest = rest.dropLast() }
         if rest.first == UInt8(ascii: "[") {
             // IP-literal: an IPv6 address or IPvFuture, checked for its alphabet only.
             guard let close = rest.firstIndex(of: UInt8(ascii: "]")) else { return false }

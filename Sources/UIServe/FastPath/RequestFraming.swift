@@ -1,4 +1,5 @@
 import Foundation
+import Gateway
 
 /// Where a request read straight from a connection's bytes ends, and whether it is a plain
 /// `/ext-ui/` request that `AnswerMemo` may answer: for `RawRequestHandler`, which answers memo
@@ -101,7 +102,7 @@ enum RequestFraming: Equatable {
             // A target of visible ASCII only (the decoder's, and Hummingbird's, way with others
             // differs), and only HTTP/1.1: 1.0's keep-alive rules are the decoder's.
             guard !method.isEmpty, method.allSatisfy(Self.isTokenByte), !target.isEmpty,
-                target.allSatisfy({ $0 > 0x20 && $0 < 0x7F }), Self.equals(version, "HTTP/1.1"), !Self.equals(method, "CONNECT")
+                target.allSatisfy(\.isVisibleASCII), Self.equals(version, "HTTP/1.1"), !Self.equals(method, "CONNECT")
             else { return false }
             let isGet = Self.equals(method, "GET")
             key.isHead = Self.equals(method, "HEAD")
@@ -118,11 +119,19 @@ enum RequestFraming: Equatable {
             // refuse that), and no obs-fold (a line starting with whitespace has no token).
             guard !name.isEmpty, name.allSatisfy(Self.isTokenByte) else { return false }
             var value = line[(colon + 1)...]
-            guard value.allSatisfy({ $0 == 0x09 || $0 >= 0x20 && $0 != 0x7F }) else { return false }
+            guard value.allSatisfy(\.isFieldValueByte) else { return false }
             // Leading whitespace only: NIO's decoder keeps the trailing one, and the memo's keys
             // must read as NIO's do.
             while let first = value.first, first == 0x20 || first == 0x09 { value = value.dropFirst() }
-            switch Self.fieldName(name) {
+            if let field = AnswerMemo.Field.named(name) {
+                // Bytes outside ASCII would not read the same as NIO's text of them.
+                let taken = value.allSatisfy { $0 < 0x80 }
+                    && AnswerMemo.take(field, value: String(decoding: UnsafeRawBufferPointer(rebasing: value), as: UTF8.self),
+                                       into: &key, requestID: &requestID)
+                if !taken { plain = false }
+                return true
+            }
+            switch FramingField.named(name) {
             case .contentLength:
                 // One, of digits only: a list or a second one is the decoder's to refuse.
                 while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
@@ -132,30 +141,13 @@ enum RequestFraming: Equatable {
                 return false
             case .host:
                 hosts += 1
-                while let last = value.last, last == 0x20 || last == 0x09 { value = value.dropLast() }
                 if !HostFieldRule.isValid(value) { plain = false }
-            case .connection, .expect, .range, .ifMatch, .ifRange, .ifNoneMatch, .ifModifiedSince, .ifUnmodifiedSince:
+            case .connection, .expect:
                 plain = false
-            case .accept:
-                key.accept = memoValue(value, replacing: key.accept)
-            case .acceptEncoding:
-                key.acceptEncoding = memoValue(value, replacing: key.acceptEncoding)
-            case .secFetchDest:
-                key.secFetchDest = memoValue(value, replacing: key.secFetchDest)
-            case .requestID:
-                requestID = memoValue(value, replacing: requestID)
             case nil:
                 break
             }
             return true
-        }
-
-        /// The value of a field the memo keys on: given twice, or with bytes outside ASCII, the
-        /// request is not plain (`AnswerMemo.key` would refuse the first, and the second would not
-        /// read the same as NIO's text of it).
-        mutating func memoValue(_ value: Slice<UnsafeRawBufferPointer>, replacing earlier: String?) -> String? {
-            if earlier != nil || !value.allSatisfy({ $0 < 0x80 }) { plain = false }
-            return String(decoding: UnsafeRawBufferPointer(rebasing: value), as: UTF8.self)
         }
 
         /// Byte for byte equality with `text`.
@@ -177,41 +169,10 @@ enum RequestFraming: Equatable {
             }
         }
 
-        enum FieldName: CaseIterable {
-            case host, contentLength, transferEncoding, upgrade, connection, expect, range, ifMatch, ifRange, ifNoneMatch,
-                ifModifiedSince, ifUnmodifiedSince, accept, acceptEncoding, secFetchDest, requestID
-
-            var lowercased: StaticString {
-                switch self {
-                case .host: "host"
-                case .contentLength: "content-length"
-                case .transferEncoding: "transfer-encoding"
-                case .upgrade: "upgrade"
-                case .connection: "connection"
-                case .expect: "expect"
-                case .range: "range"
-                case .ifMatch: "if-match"
-                case .ifRange: "if-range"
-                case .ifNoneMatch: "if-none-match"
-                case .ifModifiedSince: "if-modified-since"
-                case .ifUnmodifiedSince: "if-unmodified-since"
-                case .accept: "accept"
-                case .acceptEncoding: "accept-encoding"
-                case .secFetchDest: "sec-fetch-dest"
-                case .requestID: "x-request-id"
-                }
-            }
-        }
-
-        /// The field this scanner cares about, compared without case; nil for any other.
-        static func fieldName(_ name: Slice<UnsafeRawBufferPointer>) -> FieldName? {
-            for field in FieldName.allCases where field.lowercased.utf8CodeUnitCount == name.count {
-                let matches = field.lowercased.withUTF8Buffer { expected in
-                    zip(name, expected).allSatisfy { byte, lower in (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == lower }
-                }
-                if matches { return field }
-            }
-            return nil
+        /// The fields that bear on framing or on whether the request is plain, besides the memo's
+        /// own (`AnswerMemo.Field`).
+        enum FramingField: String, KnownFieldName {
+            case host, contentLength = "content-length", transferEncoding = "transfer-encoding", upgrade, connection, expect
         }
     }
 }
